@@ -2,17 +2,16 @@
  * The feature vector every Seismo model consumes, declared once. The detector, the trainers and every
  * model card list these names in this order; a model whose card differs is refused.
  *
- * All features are scale-free (z-scores, log-ratios), so one model serves series of any unit or magnitude.
+ * All features are scale-free z-scores, so one model serves series of any unit or magnitude. The list was
+ * chosen on NAB (bench/nab): a medium horizon, a volatility ratio and a sampling-gap feature added noise
+ * there, so they were dropped; irregular sampling is handled by time-aware decay instead.
  */
 export const FEATURE_NAMES = [
-  'z_short', // value against a fast EWMA, in units of the long-horizon deviation
-  'z_mid', // value against a ~100-point EWMA and its own deviation
-  'z_long', // value against a ~1000-point EWMA and its own deviation
+  'z_short', // value against a fast (~6-point) EWMA, in units of the slow deviation
+  'z_long', // value against a slow (~500-point) EWMA and its deviation
   'diff_z', // step from the previous point, in units of the typical step
-  'vol_ratio', // log of short-horizon over long-horizon deviation: bursts of noise
   'level_shift', // fast mean against slow mean: a sustained move
-  'seasonal_z', // value against the same time of day seen before
-  'gap', // log of the time since the previous point over the typical interval
+  'seasonal_z', // value against the same hour of day seen before
 ] as const;
 
 /** One feature's name. */

@@ -1,0 +1,205 @@
+import {
+  type CalibrationOptions,
+  type CalibrationState,
+  calibrate,
+  DEFAULT_CALIBRATION,
+  newCalibrationState,
+} from './calibration/calibrator.ts';
+import type { EpisodeTransition, FeatureContribution, ScoredPoint } from './detection-types.ts';
+import {
+  advanceEpisode,
+  closeEpisode,
+  DEFAULT_EPISODE_OPTIONS,
+  type EpisodeOptions,
+  type EpisodeState,
+  newEpisodeState,
+} from './episodes/episode-tracker.ts';
+import { type MeasurementEvent, SINGLE_CHANNEL } from './events/event-schema.ts';
+import {
+  computeFeatures,
+  expectedRange,
+  type FeatureState,
+  newFeatureState,
+  pointOrder,
+  updateFeatureState,
+} from './features/feature-engine.ts';
+import { FEATURE_COUNT, FEATURE_NAMES } from './features/feature-schema.ts';
+import type { BatchScorer } from './scoring/batch-scorer.ts';
+
+/** Everything the detector remembers about one series; JSON-serializable, versioned, checkpointed per batch. */
+export interface SeriesDetectorState {
+  readonly v: 1;
+  readonly features: FeatureState;
+  readonly calibration: CalibrationState;
+  readonly episode: EpisodeState;
+}
+
+/** Creates the state of a series seen for the first time. */
+export function newSeriesDetectorState(): SeriesDetectorState {
+  return { v: 1, features: newFeatureState(), calibration: newCalibrationState(), episode: newEpisodeState() };
+}
+
+/** One configuration for every series. */
+export interface DetectorOptions {
+  readonly calibration: CalibrationOptions;
+  readonly episodes: EpisodeOptions;
+}
+
+/** The defaults the shipped model was evaluated with. */
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
+  calibration: DEFAULT_CALIBRATION,
+  episodes: DEFAULT_EPISODE_OPTIONS,
+};
+
+/** What one batch produced. */
+export interface DetectionResult {
+  /** One per accepted channel measurement, in input order. */
+  readonly points: ScoredPoint[];
+  /** Unbounded evidence behind each point's probability (same order as `points`). */
+  readonly surprises: Float64Array;
+  readonly transitions: EpisodeTransition[];
+  /** Re-delivered measurements (same series and timestamp as one already seen): not scored again. */
+  readonly duplicates: number;
+  /** Measurements older than their series' latest: scored, but they do not move the series' state. */
+  readonly late: number;
+  /** Series keys whose state changed and needs a checkpoint. */
+  readonly changed: ReadonlySet<string>;
+}
+
+/** Key of one channel of one series: its own features, calibration and episode. */
+export function seriesKey(series: string, channel: string): string {
+  return channel === SINGLE_CHANNEL ? series : `${series}/${channel}`;
+}
+
+/**
+ * The detection path shared by the Lambda, the local stack, the CSV scorer and the NAB benchmark:
+ * features per series (in order), one model call for the whole batch, then calibration and episodes
+ * per series (in order). No point's result depends on a later point.
+ */
+export class Detector {
+  constructor(
+    private readonly scorer: BatchScorer,
+    private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
+  ) {}
+
+  /** The model version stamped on every point. */
+  get modelVersion(): string {
+    return this.scorer.modelVersion;
+  }
+
+  /** Scores a batch. `states` is read and updated in place; new series are added to it. */
+  async detect(events: readonly MeasurementEvent[], states: Map<string, SeriesDetectorState>): Promise<DetectionResult> {
+    let channels = 0;
+    for (const event of events) for (const _ in event.values) channels += 1;
+    // One buffer per call: concurrent batches on one detector never share feature rows.
+    const features = new Float32Array(channels * FEATURE_COUNT);
+    const rows: Row[] = [];
+    let duplicates = 0;
+    for (const event of events) {
+      for (const channel in event.values) {
+        const value = event.values[channel] as number;
+        const key = seriesKey(event.series, channel);
+        let state = states.get(key);
+        if (!state) {
+          state = newSeriesDetectorState();
+          states.set(key, state);
+        }
+        const order = pointOrder(state.features, event.timestamp);
+        if (order === 'duplicate') {
+          duplicates += 1;
+          continue;
+        }
+        computeFeatures(state.features, event.timestamp, value, features, rows.length * FEATURE_COUNT);
+        if (order === 'next') updateFeatureState(state.features, event.timestamp, value);
+        rows.push({ key, state, event, value, late: order === 'late' });
+      }
+    }
+    const raw = await this.scorer.score(features, rows.length);
+    return this.calibrateRows(rows, features, raw, duplicates);
+  }
+
+  private calibrateRows(
+    rows: readonly Row[],
+    features: Float32Array,
+    raw: Float32Array,
+    duplicates: number,
+  ): DetectionResult {
+    const points: ScoredPoint[] = new Array(rows.length);
+    const surprises = new Float64Array(rows.length);
+    const transitions: EpisodeTransition[] = [];
+    const changed = new Set<string>();
+    const modelVersion = this.scorer.modelVersion;
+    let late = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const rawScore = raw[i] as number;
+      const { state, event } = row;
+      let anomalous = state.episode.openedAt !== null;
+      let calibrated: { probability: number; surprise: number };
+      if (row.late) {
+        late += 1;
+        calibrated = calibrate({ ...state.calibration }, rawScore, this.options.calibration);
+      } else {
+        changed.add(row.key);
+        calibrated = calibrate(state.calibration, rawScore, this.options.calibration);
+        const step = advanceEpisode(state.episode, event.timestamp, calibrated.probability, this.options.episodes);
+        if (step !== 'calm' && step !== 'ongoing') {
+          transitions.push(this.transition(step, row, topFeatures(features, i), calibrated.probability));
+        }
+        if (step === 'resolved') closeEpisode(state.episode);
+        anomalous = step === 'opened' || step === 'ongoing' || step === 'escalated';
+      }
+      surprises[i] = calibrated.surprise;
+      points[i] = {
+        series: row.key,
+        timestamp: event.timestamp,
+        value: row.value,
+        dimensions: event.dimensions,
+        rawScore,
+        probability: calibrated.probability,
+        anomalous,
+        modelVersion,
+      };
+    }
+    return { points, surprises, transitions, duplicates, late, changed };
+  }
+
+  private transition(
+    kind: 'opened' | 'escalated' | 'resolved',
+    row: Row,
+    contributions: FeatureContribution[],
+    probability: number,
+  ): EpisodeTransition {
+    const episode = row.state.episode;
+    const startedAt = episode.openedAt ?? row.event.timestamp;
+    return {
+      kind,
+      episodeId: `${row.key}@${startedAt}`,
+      series: row.key,
+      dimensions: row.event.dimensions,
+      severity: episode.severity,
+      startedAt,
+      lastSeenAt: episode.lastSeenAt,
+      peakProbability: Math.max(episode.peakProbability, kind === 'resolved' ? 0 : probability),
+      value: row.value,
+      expected: expectedRange(row.state.features),
+      topFeatures: contributions,
+      modelVersion: this.scorer.modelVersion,
+    };
+  }
+}
+
+/** The three features furthest from zero: they are z-scores, so size is contribution. */
+function topFeatures(features: Float32Array, index: number): FeatureContribution[] {
+  const offset = index * FEATURE_COUNT;
+  const all = FEATURE_NAMES.map((name, j) => ({ name, value: features[offset + j] as number }));
+  return all.sort((a, b) => Math.abs(b.value) - Math.abs(a.value)).slice(0, 3);
+}
+
+interface Row {
+  readonly key: string;
+  readonly state: SeriesDetectorState;
+  readonly event: MeasurementEvent;
+  readonly value: number;
+  readonly late: boolean;
+}

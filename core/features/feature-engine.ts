@@ -1,0 +1,181 @@
+import { FEATURE_COUNT } from './feature-schema.ts';
+
+/**
+ * Streaming per-series features. Every feature of a point is computed from the series' state *before*
+ * the point (no look-ahead), then the point updates the state. Averages decay with elapsed time, in units
+ * of the series' typical sampling interval, so irregular sampling and gaps are handled without resampling.
+ */
+
+/** Exponentially weighted mean and variance. */
+interface Moments {
+  mean: number;
+  variance: number;
+}
+
+/** Serializable feature state of one series (JSON, versioned). */
+export interface FeatureState {
+  readonly v: 1;
+  /** Points that updated the state. */
+  count: number;
+  /** Epoch ms of the latest accepted point. */
+  lastTimestamp: number;
+  lastValue: number;
+  /** Typical interval between points, ms (EWMA). */
+  interval: number;
+  fast: Moments;
+  slow: Moments;
+  /** Variance of the step between consecutive points. */
+  stepVariance: number;
+  /** Hour-of-day profile: mean, variance and weight per UTC hour. */
+  seasonMean: number[];
+  seasonVariance: number[];
+  seasonWeight: number[];
+}
+
+/** Horizons in points: how many typical intervals each average remembers. */
+const HORIZON = { fast: 6, slow: 512, step: 256, interval: 32, season: 30 } as const;
+const SEASON_BUCKETS = 24;
+const HOUR_MS = 3_600_000;
+/** Features are z-scores; beyond this the size no longer carries information for the model. */
+const FEATURE_LIMIT = 20;
+/** Seasonal context speaks only once the series has seen a few days (an hour bucket fills within one day). */
+const SEASON_MIN_DAYS = 3;
+const DAY_MS = 24 * HOUR_MS;
+/** Elapsed intervals beyond this count as one long gap rather than decaying the state to nothing. */
+const MAX_STEPS = 64;
+
+/** Creates the empty state of a new series. */
+export function newFeatureState(): FeatureState {
+  return {
+    v: 1,
+    count: 0,
+    lastTimestamp: Number.NEGATIVE_INFINITY,
+    lastValue: 0,
+    interval: 0,
+    fast: { mean: 0, variance: 0 },
+    slow: { mean: 0, variance: 0 },
+    stepVariance: 0,
+    seasonMean: new Array<number>(SEASON_BUCKETS).fill(0),
+    seasonVariance: new Array<number>(SEASON_BUCKETS).fill(0),
+    seasonWeight: new Array<number>(SEASON_BUCKETS).fill(0),
+  };
+}
+
+/** How a point related to its series' state. */
+export type PointOrder = 'next' | 'duplicate' | 'late';
+
+/** Classifies a point by timestamp: re-delivered (same time) and late points must not update state. */
+export function pointOrder(state: FeatureState, timestamp: number): PointOrder {
+  if (timestamp > state.lastTimestamp) return 'next';
+  return timestamp === state.lastTimestamp ? 'duplicate' : 'late';
+}
+
+function clip(x: number): number {
+  if (x > FEATURE_LIMIT) return FEATURE_LIMIT;
+  if (x < -FEATURE_LIMIT) return -FEATURE_LIMIT;
+  return Number.isFinite(x) ? x : 0;
+}
+
+/** A deviation that never divides by zero: flat series still get finite, meaningful z-scores. */
+function deviation(variance: number, scale: number): number {
+  return Math.sqrt(Math.max(variance, 0)) + 1e-3 * scale + 1e-9;
+}
+
+function decay(horizon: number, steps: number): number {
+  return 1 - Math.exp(-steps / horizon);
+}
+
+function updateMoments(m: Moments, x: number, alpha: number): void {
+  const diff = x - m.mean;
+  const increment = alpha * diff;
+  m.mean += increment;
+  m.variance = (1 - alpha) * (m.variance + diff * increment);
+}
+
+/**
+ * Writes the features of the point (`timestamp`, `value`) into `out` at `offset` (FEATURE_COUNT floats)
+ * using the state before the point. Does not change the state.
+ */
+export function computeFeatures(
+  state: FeatureState,
+  timestamp: number,
+  value: number,
+  out: Float32Array,
+  offset: number,
+): void {
+  if (state.count < 2) {
+    out.fill(0, offset, offset + FEATURE_COUNT);
+    return;
+  }
+  const scale = Math.abs(state.slow.mean) + Math.sqrt(state.slow.variance);
+  const slowDev = deviation(state.slow.variance, scale);
+  const stepDev = Math.max(deviation(state.stepVariance, scale), 0.1 * slowDev);
+  const hour = hourOfDay(timestamp);
+  const seasonReady = state.count * state.interval >= SEASON_MIN_DAYS * DAY_MS && (state.seasonWeight[hour] ?? 0) > 0;
+
+  out[offset] = clip((value - state.fast.mean) / slowDev);
+  out[offset + 1] = clip((value - state.slow.mean) / slowDev);
+  out[offset + 2] = clip((value - state.lastValue) / stepDev);
+  out[offset + 3] = clip((state.fast.mean - state.slow.mean) / slowDev);
+  out[offset + 4] =
+    seasonReady && state.interval < HOUR_MS
+      ? clip(
+          (value - (state.seasonMean[hour] ?? 0)) /
+            Math.max(deviation(state.seasonVariance[hour] ?? 0, scale), 0.1 * slowDev),
+        )
+      : 0;
+}
+
+function hourOfDay(timestamp: number): number {
+  const hour = Math.floor(timestamp / HOUR_MS) % SEASON_BUCKETS;
+  return hour < 0 ? hour + SEASON_BUCKETS : hour;
+}
+
+/** Advances the state with an accepted (`next`) point. */
+export function updateFeatureState(state: FeatureState, timestamp: number, value: number): void {
+  if (state.count === 0) {
+    state.fast.mean = state.slow.mean = value;
+    state.lastTimestamp = timestamp;
+    state.lastValue = value;
+    state.count = 1;
+    seedSeason(state, timestamp, value);
+    return;
+  }
+  const elapsed = timestamp - state.lastTimestamp;
+  state.interval = state.interval === 0 ? elapsed : state.interval + decay(HORIZON.interval, 1) * (elapsed - state.interval);
+  const steps = Math.min(Math.max(elapsed / state.interval, 0.05), MAX_STEPS);
+  // Early on the slow horizons would barely move; warm them up as plain running averages.
+  const warm = (h: number) => Math.max(decay(h, steps), 1 / (state.count + 1));
+  const step = value - state.lastValue;
+  state.stepVariance += warm(HORIZON.step) * (step * step - state.stepVariance);
+  updateMoments(state.fast, value, warm(HORIZON.fast));
+  updateMoments(state.slow, value, warm(HORIZON.slow));
+  updateSeason(state, timestamp, value);
+  state.lastTimestamp = timestamp;
+  state.lastValue = value;
+  state.count += 1;
+}
+
+function seedSeason(state: FeatureState, timestamp: number, value: number): void {
+  const hour = hourOfDay(timestamp);
+  state.seasonMean[hour] = value;
+  state.seasonWeight[hour] = 1;
+}
+
+function updateSeason(state: FeatureState, timestamp: number, value: number): void {
+  const hour = hourOfDay(timestamp);
+  const weight = (state.seasonWeight[hour] ?? 0) + 1;
+  state.seasonWeight[hour] = weight;
+  const alpha = Math.max(decay(HORIZON.season, 1), 1 / weight);
+  const moments = { mean: state.seasonMean[hour] ?? value, variance: state.seasonVariance[hour] ?? 0 };
+  if (weight === 1) moments.mean = value;
+  updateMoments(moments, value, alpha);
+  state.seasonMean[hour] = moments.mean;
+  state.seasonVariance[hour] = moments.variance;
+}
+
+/** The range a series is expected in now: slow mean ± 3 deviations. */
+export function expectedRange(state: FeatureState): { low: number; high: number } {
+  const dev = Math.sqrt(Math.max(state.slow.variance, 0));
+  return { low: state.slow.mean - 3 * dev, high: state.slow.mean + 3 * dev };
+}
