@@ -1,0 +1,120 @@
+import type { EpisodeTransition, ScoredPoint } from '../core/detection-types.ts';
+import type {
+  AlertPublisher,
+  FeatureStateStore,
+  SaveResult,
+  TimeSeriesStore,
+  VersionedState,
+} from '../core/ports.ts';
+import { type PublishLedger, transitionId } from './publish-ledger.ts';
+
+/**
+ * In-memory implementations of the ports for the local stack and tests, with the same semantics as the AWS
+ * adapters: idempotent writes, optimistic concurrency on state, transitions published once.
+ */
+
+/** A time range in epoch ms: `from` inclusive, `to` exclusive; either may be left open. */
+export interface TimeRange {
+  readonly from?: number;
+  readonly to?: number;
+}
+
+/** {@link TimeSeriesStore} in memory, queryable by series and time; a second write of a series+timestamp replaces the first. */
+export class MemoryTimeSeriesStore implements TimeSeriesStore {
+  private readonly bySeries = new Map<string, Map<number, ScoredPoint>>();
+
+  async write(points: readonly ScoredPoint[]): Promise<void> {
+    for (const point of points) {
+      let series = this.bySeries.get(point.series);
+      if (!series) {
+        series = new Map();
+        this.bySeries.set(point.series, series);
+      }
+      series.set(point.timestamp, point);
+    }
+  }
+
+  /** Points of `series` within `range`, oldest first. */
+  query(series: string, range: TimeRange = {}): ScoredPoint[] {
+    const from = range.from ?? Number.NEGATIVE_INFINITY;
+    const to = range.to ?? Number.POSITIVE_INFINITY;
+    return [...(this.bySeries.get(series)?.values() ?? [])]
+      .filter((p) => p.timestamp >= from && p.timestamp < to)
+      .sort((a, b) => a.timestamp - b.timestamp);
+  }
+
+  /** Every series written so far, sorted. */
+  series(): string[] {
+    return [...this.bySeries.keys()].sort();
+  }
+
+  /** Number of stored points across all series. */
+  get size(): number {
+    let n = 0;
+    for (const points of this.bySeries.values()) n += points.size;
+    return n;
+  }
+}
+
+/** {@link FeatureStateStore} in memory; state is stored as JSON, so callers never share objects with it. */
+export class MemoryStateStore implements FeatureStateStore {
+  private readonly items = new Map<string, { json: string; version: number }>();
+
+  /** Missing keys are absent from the result: such a series is new and starts at version 0. */
+  async load(keys: readonly string[]): Promise<Map<string, VersionedState>> {
+    const found = new Map<string, VersionedState>();
+    for (const key of keys) {
+      const item = this.items.get(key);
+      if (item) found.set(key, { key, version: item.version, state: JSON.parse(item.json) });
+    }
+    return found;
+  }
+
+  async save(entries: readonly VersionedState[]): Promise<SaveResult> {
+    const conflicts: string[] = [];
+    for (const entry of entries) {
+      const stored = this.items.get(entry.key)?.version ?? 0;
+      if (stored !== entry.version) {
+        conflicts.push(entry.key);
+        continue;
+      }
+      this.items.set(entry.key, { json: JSON.stringify(entry.state) ?? 'null', version: entry.version + 1 });
+    }
+    return { conflicts };
+  }
+}
+
+/** {@link AlertPublisher} in memory: captures each transition once per `episodeId#kind`, in publish order. */
+export class MemoryAlertPublisher implements AlertPublisher {
+  private readonly seen = new Set<string>();
+  private readonly captured: EpisodeTransition[] = [];
+
+  async publish(transitions: readonly EpisodeTransition[]): Promise<void> {
+    for (const transition of transitions) {
+      const id = transitionId(transition);
+      if (this.seen.has(id)) continue;
+      this.seen.add(id);
+      this.captured.push(transition);
+    }
+  }
+
+  /** Transitions published so far, oldest first. */
+  get transitions(): readonly EpisodeTransition[] {
+    return this.captured;
+  }
+}
+
+/** {@link PublishLedger} in memory, with the DynamoDB ledger's semantics: only 'sent' ids are skipped. */
+export class MemoryPublishLedger implements PublishLedger {
+  readonly status = new Map<string, 'pending' | 'sent'>();
+
+  async claim(id: string): Promise<boolean> {
+    if (this.status.get(id) === 'sent') return false;
+    this.status.set(id, 'pending');
+    return true;
+  }
+
+  async markSent(id: string): Promise<void> {
+    this.status.set(id, 'sent');
+  }
+}
