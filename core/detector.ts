@@ -111,7 +111,7 @@ export class Detector {
         }
         computeFeatures(state.features, event.timestamp, value, features, rows.length * FEATURE_COUNT);
         if (order === 'next') updateFeatureState(state.features, event.timestamp, value);
-        rows.push({ key, state, event, value, late: order === 'late' });
+        rows.push({ key, state, event, value, late: order === 'late', expected: expectedRange(state.features) });
       }
     }
     const raw = await this.scorer.score(features, rows.length);
@@ -182,7 +182,7 @@ export class Detector {
       lastSeenAt: episode.lastSeenAt,
       peakProbability: Math.max(episode.peakProbability, kind === 'resolved' ? 0 : probability),
       value: row.value,
-      expected: expectedRange(row.state.features),
+      expected: row.expected,
       topFeatures: contributions,
       modelVersion: this.scorer.modelVersion,
     };
@@ -202,4 +202,6 @@ interface Row {
   readonly event: MeasurementEvent;
   readonly value: number;
   readonly late: boolean;
+  /** The series' expected range right after this point, before later points of the batch moved it. */
+  readonly expected: { readonly low: number; readonly high: number };
 }

@@ -24,7 +24,13 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
   } catch (error) {
     throw new ModelCardError(`no model card at ${path}: a model directory holds model.json and its .onnx file (${(error as Error).message})`);
   }
-  const parsed = ModelCardSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelCardError(`model card ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = ModelCardSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ModelCardError(`model card ${path} is invalid: ${issues}`);

@@ -19,7 +19,12 @@ function parseIsoTimestamp(text: string): number {
   if (!ISO_8601.test(text)) return Number.NaN;
   // A timestamp without a zone is read as UTC, the same on every machine.
   const withZone = HAS_ZONE.test(text) || text.length === 10 ? text : `${text.replace(' ', 'T')}Z`;
-  return Date.parse(withZone);
+  const ms = Date.parse(withZone.replace(' ', 'T'));
+  // Date.parse rolls impossible dates over (Feb 30 → Mar 2); an event with one is a producer bug.
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return Number.NaN;
+  return ms;
 }
 
 const seriesSchema = z
@@ -27,10 +32,11 @@ const seriesSchema = z
   .min(1, { error: 'must not be empty' })
   .max(EVENT_LIMITS.seriesLength, { error: `must be at most ${EVENT_LIMITS.seriesLength} characters` });
 
-const timestampSchema = z
-  .union([z.number(), z.string()], {
-    error: (issue) => (issue.input === undefined ? 'is required' : 'must be ISO 8601 text or epoch milliseconds'),
-  }).transform((raw, ctx) => {
+const timestampSchema = z.unknown().transform((raw, ctx) => {
+  if (raw === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'is required' });
+    return z.NEVER;
+  }
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw)) {
       ctx.addIssue({ code: 'custom', message: 'must be a finite number of epoch milliseconds' });
@@ -41,6 +47,10 @@ const timestampSchema = z
       return z.NEVER;
     }
     return raw;
+  }
+  if (typeof raw !== 'string') {
+    ctx.addIssue({ code: 'custom', message: 'must be ISO 8601 text or epoch milliseconds' });
+    return z.NEVER;
   }
   const ms = parseIsoTimestamp(raw);
   if (Number.isNaN(ms)) {

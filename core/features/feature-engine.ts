@@ -17,8 +17,10 @@ export interface FeatureState {
   readonly v: 1;
   /** Points that updated the state. */
   count: number;
-  /** Epoch ms of the latest accepted point. */
+  /** Epoch ms of the latest accepted point (0 before the first). */
   lastTimestamp: number;
+  /** Timestamps of the latest accepted points, newest last: a re-delivered older point is recognised. */
+  recentTimestamps: number[];
   lastValue: number;
   /** Typical interval between points, ms (EWMA). */
   interval: number;
@@ -49,7 +51,8 @@ export function newFeatureState(): FeatureState {
   return {
     v: 1,
     count: 0,
-    lastTimestamp: Number.NEGATIVE_INFINITY,
+    lastTimestamp: 0,
+    recentTimestamps: [],
     lastValue: 0,
     interval: 0,
     fast: { mean: 0, variance: 0 },
@@ -66,8 +69,16 @@ export type PointOrder = 'next' | 'duplicate' | 'late';
 
 /** Classifies a point by timestamp: re-delivered (same time) and late points must not update state. */
 export function pointOrder(state: FeatureState, timestamp: number): PointOrder {
-  if (timestamp > state.lastTimestamp) return 'next';
-  return timestamp === state.lastTimestamp ? 'duplicate' : 'late';
+  if (state.count === 0 || timestamp > state.lastTimestamp) return 'next';
+  return state.recentTimestamps.includes(timestamp) ? 'duplicate' : 'late';
+}
+
+/** How many recent timestamps a series remembers for recognising re-deliveries (a few Kinesis batches). */
+const RECENT_TIMESTAMPS = 128;
+
+function rememberTimestamp(state: FeatureState, timestamp: number): void {
+  state.recentTimestamps.push(timestamp);
+  if (state.recentTimestamps.length > RECENT_TIMESTAMPS) state.recentTimestamps.shift();
 }
 
 function clip(x: number): number {
@@ -138,6 +149,7 @@ export function updateFeatureState(state: FeatureState, timestamp: number, value
     state.lastTimestamp = timestamp;
     state.lastValue = value;
     state.count = 1;
+    rememberTimestamp(state, timestamp);
     seedSeason(state, timestamp, value);
     return;
   }
@@ -151,6 +163,7 @@ export function updateFeatureState(state: FeatureState, timestamp: number, value
   updateMoments(state.fast, value, warm(HORIZON.fast));
   updateMoments(state.slow, value, warm(HORIZON.slow));
   updateSeason(state, timestamp, value);
+  rememberTimestamp(state, timestamp);
   state.lastTimestamp = timestamp;
   state.lastValue = value;
   state.count += 1;

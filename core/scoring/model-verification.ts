@@ -16,10 +16,17 @@ export class ModelSchemaMismatch extends Error {
     readonly expected: readonly string[],
     readonly actual: readonly string[],
   ) {
+    const missing = expected.filter((name) => !actual.includes(name));
+    const extra = actual.filter((name) => !expected.includes(name));
     const firstDiff = expected.findIndex((name, i) => actual[i] !== name);
     const where =
-      expected.length !== actual.length
-        ? `it has ${actual.length} features, the detector computes ${expected.length}`
+      missing.length > 0 || extra.length > 0
+        ? [
+            missing.length > 0 ? `the model lacks ${missing.map((n) => `"${n}"`).join(', ')}` : '',
+            extra.length > 0 ? `the detector does not compute ${extra.map((n) => `"${n}"`).join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join(' and ')
         : `feature ${firstDiff} is "${actual[firstDiff]}", the detector computes "${expected[firstDiff]}" there`;
     super(
       `model ${model} expects features [${actual.join(', ')}] but this detector computes [${expected.join(', ')}]: ${where}. Retrain the model with this detector's feature schema (npm run train).`,
