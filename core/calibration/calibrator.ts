@@ -27,7 +27,7 @@ export interface CalibrationOptions {
   readonly minDeviation: number;
 }
 
-/** Defaults chosen on the synthetic corpus and checked on NAB (see bench/nab). */
+/** Defaults chosen on NAB (bench/nab), one configuration for every series. */
 export const DEFAULT_CALIBRATION: CalibrationOptions = {
   learningPoints: 200,
   historyHorizon: 5000,

@@ -1,0 +1,138 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { type ILayerVersion, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { SeismoConfig } from '../config.ts';
+import { OnnxRuntimeLayer } from './onnx-layer.ts';
+import { SeismoFunction } from './seismo-function.ts';
+import type { TimeseriesStore } from './storage.ts';
+
+/** The detector's handler module: it exports `handler`. */
+export const DETECT_ENTRY = fileURLToPath(new URL('../../functions/detect/handler.ts', import.meta.url));
+
+/** Failed batches are retried at most this many times before their metadata goes to the failure queue. */
+export const DETECT_RETRY_ATTEMPTS = 5;
+/** Records older than this are not retried any more: they go to the failure queue. */
+export const DETECT_MAX_RECORD_AGE = Duration.days(1);
+
+/** Props of {@link SeismoDetection}. */
+export interface SeismoDetectionProps {
+  /** Event-source settings and the optional model URI. */
+  readonly config: SeismoConfig['detection'];
+  readonly stream: IStream;
+  readonly stateTable: ITable;
+  readonly publishedTable: ITable;
+  readonly alertsTopic: ITopic;
+  readonly timeseries: TimeseriesStore;
+  /** The onnxruntime layer, which also carries the default model. */
+  readonly onnxLayer: ILayerVersion;
+  /** What happens to the queues' key and the log group when the stack goes. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The detector: a Lambda function consuming the stream in batches, with a dead-letter queue for bad records
+ * (the handler sends them with the reason) and an on-failure queue for batches Lambda gave up retrying.
+ */
+export class SeismoDetection extends Construct {
+  /** The detector function. */
+  readonly fn: SeismoFunction;
+  /** Bad records, one message each with the reason; the handler writes here (DLQ_URL). */
+  readonly deadLetterQueue: Queue;
+  /** Metadata (shard, sequence range) of batches whose retries ran out; written by Lambda, for replay. */
+  readonly failureQueue: Queue;
+  /** The Kinesis event source mapping. */
+  readonly eventSource: KinesisEventSource;
+
+  constructor(scope: Construct, id: string, props: SeismoDetectionProps) {
+    super(scope, id);
+    const key = new Key(this, 'queues-key', {
+      description: 'Seismo: encrypts the detector dead-letter and failure queues',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    this.deadLetterQueue = this.queue('dead-letters', key);
+    this.failureQueue = this.queue('failed-batches', key);
+
+    this.fn = new SeismoFunction(this, 'detect', {
+      entry: DETECT_ENTRY,
+      handler: 'handler',
+      description:
+        'Seismo detector: scores stream records, stores points, advances episodes, publishes alerts',
+      // 1769 MB buys one full vCPU; ONNX scoring of a whole batch is CPU-bound.
+      memorySize: 1769,
+      // Room for a 10000-record batch plus a cold start that loads the model; well under the stream's patience.
+      timeout: Duration.seconds(60),
+      layers: [props.onnxLayer],
+      logRemovalPolicy: props.removalPolicy,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'seismo-detect',
+        POWERTOOLS_METRICS_NAMESPACE: 'Seismo',
+        MODEL_DIR: OnnxRuntimeLayer.MODEL_DIR,
+        TIMESERIES_BACKEND: props.timeseries.backend,
+      },
+    });
+    this.fn
+      .bindTable(props.stateTable, 'STATE_TABLE', 'readWrite')
+      .bindTable(props.publishedTable, 'PUBLISHED_TABLE', 'readWrite')
+      .bindTopic(props.alertsTopic, 'ALERTS_TOPIC_ARN')
+      .bindQueue(this.deadLetterQueue, 'DLQ_URL');
+    const ts = props.timeseries;
+    if (ts.backend === 'timestream') {
+      this.fn.bindTimestream(ts, { database: 'TIMESTREAM_DATABASE', table: 'TIMESTREAM_TABLE' });
+    } else {
+      this.fn
+        .addEnvironment('INFLUX_URL', ts.url)
+        .addEnvironment('INFLUX_ORG', ts.org)
+        .addEnvironment('INFLUX_BUCKET', ts.bucket);
+      this.fn.bindSecret(ts.tokenSecret, 'INFLUX_TOKEN_SECRET_ARN');
+    }
+    if (props.config.modelS3Uri !== undefined) this.fn.bindObjects(props.config.modelS3Uri, 'MODEL_S3_URI');
+
+    this.eventSource = new KinesisEventSource(props.stream, {
+      // First deploy reads what producers already wrote (within retention): nothing is lost before the mapping exists.
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      // Larger batches amortize the one onnxruntime call per batch; bounded by Lambda's 10000 and the 6 MB payload.
+      batchSize: props.config.batchSize,
+      // Waiting briefly fills batches at low traffic; seconds-level alert latency is the budget.
+      maxBatchingWindow: Duration.seconds(props.config.maxBatchingWindowSeconds),
+      // Concurrent batches per shard; per-series order holds because a partition key maps to one of them.
+      parallelizationFactor: props.config.parallelizationFactor,
+      // Split a failing batch in two until the poison record is alone, instead of retrying the whole batch.
+      bisectBatchOnError: true,
+      // The handler names the first failed record; Lambda retries from there, not from the batch start.
+      reportBatchItemFailures: true,
+      // Bounded, so a record that keeps failing cannot stall its shard until the data expires.
+      retryAttempts: DETECT_RETRY_ATTEMPTS,
+      // Stale points are useless for real-time alerts: after a day, stop retrying and hand them to the failure queue.
+      maxRecordAge: DETECT_MAX_RECORD_AGE,
+      // Batches that exhaust retries are recorded (shard and sequence numbers), so they can be replayed.
+      onFailure: new SqsDlq(this.failureQueue),
+    });
+    this.fn.addEventSource(this.eventSource);
+  }
+
+  private queue(id: string, key: Key): Queue {
+    const queue = new Queue(this, id, {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      // Data keys are reused for 5 minutes: fewer KMS calls when a bad batch floods the queue.
+      dataKeyReuse: Duration.minutes(5),
+      enforceSSL: true,
+      // The longest SQS allows: time for an operator to inspect and replay.
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a dead-letter destination (of the detector); a DLQ of a DLQ only moves the problem.',
+    });
+    return queue;
+  }
+}
