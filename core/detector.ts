@@ -36,7 +36,12 @@ export interface SeriesDetectorState {
 
 /** Creates the state of a series seen for the first time. */
 export function newSeriesDetectorState(): SeriesDetectorState {
-  return { v: 1, features: newFeatureState(), calibration: newCalibrationState(), episode: newEpisodeState() };
+  return {
+    v: 1,
+    features: newFeatureState(),
+    calibration: newCalibrationState(),
+    episode: newEpisodeState(),
+  };
 }
 
 /** One configuration for every series. */
@@ -88,7 +93,10 @@ export class Detector {
   }
 
   /** Scores a batch. `states` is read and updated in place; new series are added to it. */
-  async detect(events: readonly MeasurementEvent[], states: Map<string, SeriesDetectorState>): Promise<DetectionResult> {
+  async detect(
+    events: readonly MeasurementEvent[],
+    states: Map<string, SeriesDetectorState>,
+  ): Promise<DetectionResult> {
     let channels = 0;
     for (const event of events) for (const _ in event.values) channels += 1;
     // One buffer per call: concurrent batches on one detector never share feature rows.
@@ -111,7 +119,14 @@ export class Detector {
         }
         computeFeatures(state.features, event.timestamp, value, features, rows.length * FEATURE_COUNT);
         if (order === 'next') updateFeatureState(state.features, event.timestamp, value);
-        rows.push({ key, state, event, value, late: order === 'late', expected: expectedRange(state.features) });
+        rows.push({
+          key,
+          state,
+          event,
+          value,
+          late: order === 'late',
+          expected: expectedRange(state.features),
+        });
       }
     }
     const raw = await this.scorer.score(features, rows.length);
@@ -142,7 +157,12 @@ export class Detector {
       } else {
         changed.add(row.key);
         calibrated = calibrate(state.calibration, rawScore, this.options.calibration);
-        const step = advanceEpisode(state.episode, event.timestamp, calibrated.probability, this.options.episodes);
+        const step = advanceEpisode(
+          state.episode,
+          event.timestamp,
+          calibrated.probability,
+          this.options.episodes,
+        );
         if (step !== 'calm' && step !== 'ongoing') {
           transitions.push(this.transition(step, row, topFeatures(features, i), calibrated.probability));
         }

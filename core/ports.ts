@@ -40,3 +40,18 @@ export interface AlertPublisher {
 export interface Clock {
   now(): number;
 }
+
+/** A record that could not become an event, as sent to the dead-letter queue. */
+export interface DeadLetter {
+  /** Why the record was rejected: the rule it broke, naming the field for schema violations. */
+  readonly reason: string;
+  /** The record's original bytes, base64 (a user record's own bytes when it came from a KPL aggregate). */
+  readonly data: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+}
+
+/** Where rejected records go, with their reason; they never fail the batch. */
+export interface DeadLetterSink {
+  send(entries: readonly DeadLetter[]): Promise<void>;
+}

@@ -10,7 +10,10 @@ export const ModelCardSchema = z.object({
   algorithm: z.enum(['isolation-forest', 'autoencoder']),
   featureNames: z.array(z.string().min(1)).min(1),
   featureSchemaVersion: z.number().int().positive(),
-  input: z.object({ name: z.literal('features'), shape: z.tuple([z.literal('N'), z.number().int().positive()]) }),
+  input: z.object({
+    name: z.literal('features'),
+    shape: z.tuple([z.literal('N'), z.number().int().positive()]),
+  }),
   output: z.object({ name: z.literal('score'), shape: z.tuple([z.literal('N'), z.literal(1)]) }),
   hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.array(z.number())])),
   training: z.object({

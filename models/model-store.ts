@@ -22,7 +22,9 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ModelCardError(`no model card at ${path}: a model directory holds model.json and its .onnx file (${(error as Error).message})`);
+    throw new ModelCardError(
+      `no model card at ${path}: a model directory holds model.json and its .onnx file (${(error as Error).message})`,
+    );
   }
   let json: unknown;
   try {
@@ -39,7 +41,9 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
 }
 
 /** Loads a model directory into a verified, ready scorer (checksum and feature list checked). */
-export async function loadModel(dir: string = DEFAULT_MODEL_DIR): Promise<{ card: ModelCard; scorer: OnnxScorer }> {
+export async function loadModel(
+  dir: string = DEFAULT_MODEL_DIR,
+): Promise<{ card: ModelCard; scorer: OnnxScorer }> {
   const card = await readModelCard(dir);
   const bytes = await readFile(join(dir, card.onnxFile));
   const scorer = await OnnxScorer.load(card, bytes);

@@ -8,7 +8,14 @@ import { Random } from './random.ts';
  */
 
 /** Kinds of normal behaviour. */
-export const SERIES_KINDS = ['seasonal', 'mean-reverting', 'random-walk', 'counts', 'sensor', 'regimes'] as const;
+export const SERIES_KINDS = [
+  'seasonal',
+  'mean-reverting',
+  'random-walk',
+  'counts',
+  'sensor',
+  'regimes',
+] as const;
 /** Kinds of injected anomaly. */
 export const ANOMALY_KINDS = ['spike', 'dip', 'level-shift', 'noise-burst', 'stuck', 'drift'] as const;
 
@@ -19,7 +26,11 @@ export interface SyntheticSeries {
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
   readonly labels: Uint8Array;
-  readonly anomalies: readonly { readonly kind: (typeof ANOMALY_KINDS)[number]; readonly start: number; readonly length: number }[];
+  readonly anomalies: readonly {
+    readonly kind: (typeof ANOMALY_KINDS)[number];
+    readonly start: number;
+    readonly length: number;
+  }[];
 }
 
 /** Options of {@link generateCorpus}. */
@@ -71,7 +82,8 @@ function generateSeries(
     const phase = (2 * Math.PI * (i % DAY_POINTS)) / DAY_POINTS;
     switch (kind) {
       case 'seasonal':
-        values[i] = level * (1 + 0.5 * Math.sin(phase) + 0.15 * Math.sin(2 * phase)) + random.normal(0, noise);
+        values[i] =
+          level * (1 + 0.5 * Math.sin(phase) + 0.15 * Math.sin(2 * phase)) + random.normal(0, noise);
         break;
       case 'mean-reverting':
         state = 0.9 * state + random.normal(0, noise);
@@ -82,7 +94,12 @@ function generateSeries(
         values[i] = level + state;
         break;
       case 'counts':
-        values[i] = Math.max(0, Math.round(level * 0.1 * (1 + 0.4 * Math.sin(phase)) + random.normal(0, Math.sqrt(level * 0.1 + 1))));
+        values[i] = Math.max(
+          0,
+          Math.round(
+            level * 0.1 * (1 + 0.4 * Math.sin(phase)) + random.normal(0, Math.sqrt(level * 0.1 + 1)),
+          ),
+        );
         break;
       case 'sensor':
         values[i] = Math.round((level + random.normal(0, noise * 0.3)) * 10) / 10;
@@ -122,11 +139,13 @@ function injectAnomalies(
         break;
       case 'level-shift':
         span = 30 + random.nextInt(60);
-        for (let i = start; i < Math.min(length, start + span); i++) values[i] = (values[i] as number) + size * 0.6;
+        for (let i = start; i < Math.min(length, start + span); i++)
+          values[i] = (values[i] as number) + size * 0.6;
         break;
       case 'noise-burst':
         span = 20 + random.nextInt(40);
-        for (let i = start; i < Math.min(length, start + span); i++) values[i] = (values[i] as number) + random.normal(0, size * 0.5);
+        for (let i = start; i < Math.min(length, start + span); i++)
+          values[i] = (values[i] as number) + random.normal(0, size * 0.5);
         break;
       case 'stuck': {
         span = 40 + random.nextInt(60);
@@ -136,7 +155,8 @@ function injectAnomalies(
       }
       case 'drift':
         span = 60 + random.nextInt(60);
-        for (let i = start; i < Math.min(length, start + span); i++) values[i] = (values[i] as number) + (size * (i - start)) / span;
+        for (let i = start; i < Math.min(length, start + span); i++)
+          values[i] = (values[i] as number) + (size * (i - start)) / span;
         break;
     }
     for (let i = start; i < Math.min(length, start + span); i++) labels[i] = 1;

@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SCHEMA_VERSION } from '../core/features/feature-schema.ts';
 import { sha256Hex } from '../core/scoring/model-verification.ts';
-import { trainAutoencoder, scoreSamples as autoencoderScores } from './autoencoder/autoencoder.ts';
+import { scoreSamples as autoencoderScores, trainAutoencoder } from './autoencoder/autoencoder.ts';
 import { exportAutoencoderOnnx } from './autoencoder/export-onnx.ts';
 import { featureMatrix, rocAuc } from './feature-matrix.ts';
 import { exportIsolationForestOnnx } from './isolation-forest/export-onnx.ts';
-import { trainIsolationForest, scoreSamples as forestScores } from './isolation-forest/isolation-forest.ts';
+import { scoreSamples as forestScores, trainIsolationForest } from './isolation-forest/isolation-forest.ts';
 import type { ModelCard } from './model-card.ts';
 import { DEFAULT_MODEL_DIR } from './model-store.ts';
-import { augmentTails } from './tail-augmentation.ts';
 import { generateCorpus, type SyntheticSeries } from './synthetic-data.ts';
+import { augmentTails } from './tail-augmentation.ts';
 
 /**
  * `npm run train`: trains the default model from the project's own synthetic corpus and writes
@@ -34,7 +34,7 @@ function normalRows(corpus: readonly SyntheticSeries[]): Float32Array {
     }
   }
   const rows = new Float32Array(parts.length * FEATURE_COUNT);
-  parts.forEach((row, i) => rows.set(row, i * FEATURE_COUNT));
+  for (const [i, row] of parts.entries()) rows.set(row, i * FEATURE_COUNT);
   return rows;
 }
 

@@ -1,5 +1,10 @@
+import {
+  DEFAULT_DETECTOR_OPTIONS,
+  Detector,
+  type DetectorOptions,
+  type SeriesDetectorState,
+} from '../../core/detector.ts';
 import { type MeasurementEvent, SINGLE_CHANNEL } from '../../core/events/event-schema.ts';
-import { DEFAULT_DETECTOR_OPTIONS, Detector, type DetectorOptions, type SeriesDetectorState } from '../../core/detector.ts';
 import type { BatchScorer } from '../../core/scoring/batch-scorer.ts';
 import type { OnnxScorer } from '../../core/scoring/onnx-scorer.ts';
 import { loadModel } from '../../models/model-store.ts';

@@ -52,7 +52,11 @@ export interface Calibrated {
  * Calibrates `raw` against the series' history, then folds it into that history. Order matters: the
  * probability of a point never depends on the point itself being part of "usual".
  */
-export function calibrate(state: CalibrationState, raw: number, options: CalibrationOptions = DEFAULT_CALIBRATION): Calibrated {
+export function calibrate(
+  state: CalibrationState,
+  raw: number,
+  options: CalibrationOptions = DEFAULT_CALIBRATION,
+): Calibrated {
   const recentAlpha = state.count === 0 ? 1 : 1 - Math.exp(-1 / options.recentHorizon);
   state.recent += recentAlpha * (raw - state.recent);
   let surprise = 0;
@@ -85,6 +89,12 @@ function erfc(x: number): number {
       (1.00002368 +
         t *
           (0.37409196 +
-            t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+            t *
+              (0.09678418 +
+                t *
+                  (-0.18628806 +
+                    t *
+                      (0.27886807 +
+                        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   return t * Math.exp(poly);
 }

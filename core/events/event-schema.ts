@@ -66,9 +66,12 @@ const measurementSchema = z.number({ error: 'must be a finite number' }).refine(
 
 const channelsSchema = z
   .record(
-    z.string().min(1, { error: 'channel name must not be empty' }).max(EVENT_LIMITS.channelNameLength, {
-      error: `channel name must be at most ${EVENT_LIMITS.channelNameLength} characters`,
-    }),
+    z
+      .string()
+      .min(1, { error: 'channel name must not be empty' })
+      .max(EVENT_LIMITS.channelNameLength, {
+        error: `channel name must be at most ${EVENT_LIMITS.channelNameLength} characters`,
+      }),
     measurementSchema,
   )
   .refine((v) => Object.keys(v).length > 0, { error: 'must hold at least one channel' })
@@ -78,9 +81,12 @@ const channelsSchema = z
 
 const dimensionsSchema = z
   .record(
-    z.string().min(1).max(EVENT_LIMITS.dimensionKeyLength, {
-      error: `key must be at most ${EVENT_LIMITS.dimensionKeyLength} characters`,
-    }),
+    z
+      .string()
+      .min(1)
+      .max(EVENT_LIMITS.dimensionKeyLength, {
+        error: `key must be at most ${EVENT_LIMITS.dimensionKeyLength} characters`,
+      }),
     z.string({ error: 'must be a string' }).max(EVENT_LIMITS.dimensionValueLength, {
       error: `must be at most ${EVENT_LIMITS.dimensionValueLength} characters`,
     }),
@@ -103,11 +109,20 @@ export const EventSchema = z
       values: channelsSchema.optional(),
       dimensions: dimensionsSchema.optional(),
     },
-    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : 'must be a JSON object') },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown field(s) ${issue.keys.join(', ')}`
+          : 'must be a JSON object',
+    },
   )
   .superRefine((event, ctx) => {
     if ((event.value === undefined) === (event.values === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: 'exactly one of "value" and "values" is required' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: 'exactly one of "value" and "values" is required',
+      });
     }
   });
 

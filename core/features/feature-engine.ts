@@ -43,6 +43,8 @@ const FEATURE_LIMIT = 20;
 /** Seasonal context speaks only once the series has seen a few days (an hour bucket fills within one day). */
 const SEASON_MIN_DAYS = 3;
 const DAY_MS = 24 * HOUR_MS;
+/** The seasonal deviation is floored at this share of the slow deviation: a young hour profile is overconfident. */
+const SEASON_FLOOR = 0.1;
 /** Elapsed intervals beyond this count as one long gap rather than decaying the state to nothing. */
 const MAX_STEPS = 64;
 
@@ -96,6 +98,11 @@ function decay(horizon: number, steps: number): number {
   return 1 - Math.exp(-steps / horizon);
 }
 
+/** Early on the slow horizons would barely move; they warm up as plain running averages. */
+function warmDecay(horizon: number, steps: number, count: number): number {
+  return Math.max(decay(horizon, steps), 1 / (count + 1));
+}
+
 function updateMoments(m: Moments, x: number, alpha: number): void {
   const diff = x - m.mean;
   const increment = alpha * diff;
@@ -122,7 +129,8 @@ export function computeFeatures(
   const slowDev = deviation(state.slow.variance, scale);
   const stepDev = Math.max(deviation(state.stepVariance, scale), 0.1 * slowDev);
   const hour = hourOfDay(timestamp);
-  const seasonReady = state.count * state.interval >= SEASON_MIN_DAYS * DAY_MS && (state.seasonWeight[hour] ?? 0) > 0;
+  const seasonReady =
+    state.count * state.interval >= SEASON_MIN_DAYS * DAY_MS && (state.seasonWeight[hour] ?? 0) > 0;
 
   out[offset] = clip((value - state.fast.mean) / slowDev);
   out[offset + 1] = clip((value - state.slow.mean) / slowDev);
@@ -132,7 +140,7 @@ export function computeFeatures(
     seasonReady && state.interval < HOUR_MS
       ? clip(
           (value - (state.seasonMean[hour] ?? 0)) /
-            Math.max(deviation(state.seasonVariance[hour] ?? 0, scale), 0.1 * slowDev),
+            Math.max(deviation(state.seasonVariance[hour] ?? 0, scale), SEASON_FLOOR * slowDev),
         )
       : 0;
 }
@@ -154,14 +162,13 @@ export function updateFeatureState(state: FeatureState, timestamp: number, value
     return;
   }
   const elapsed = timestamp - state.lastTimestamp;
-  state.interval = state.interval === 0 ? elapsed : state.interval + decay(HORIZON.interval, 1) * (elapsed - state.interval);
+  state.interval =
+    state.interval === 0 ? elapsed : state.interval + decay(HORIZON.interval, 1) * (elapsed - state.interval);
   const steps = Math.min(Math.max(elapsed / state.interval, 0.05), MAX_STEPS);
-  // Early on the slow horizons would barely move; warm them up as plain running averages.
-  const warm = (h: number) => Math.max(decay(h, steps), 1 / (state.count + 1));
   const step = value - state.lastValue;
-  state.stepVariance += warm(HORIZON.step) * (step * step - state.stepVariance);
-  updateMoments(state.fast, value, warm(HORIZON.fast));
-  updateMoments(state.slow, value, warm(HORIZON.slow));
+  state.stepVariance += warmDecay(HORIZON.step, steps, state.count) * (step * step - state.stepVariance);
+  updateMoments(state.fast, value, warmDecay(HORIZON.fast, steps, state.count));
+  updateMoments(state.slow, value, warmDecay(HORIZON.slow, steps, state.count));
   updateSeason(state, timestamp, value);
   rememberTimestamp(state, timestamp);
   state.lastTimestamp = timestamp;

@@ -42,7 +42,9 @@ export class ModelChecksumMismatch extends Error {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(`model ${model}: the .onnx file's sha256 is ${actual} but its card says ${expected}; refusing to load it`);
+    super(
+      `model ${model}: the .onnx file's sha256 is ${actual} but its card says ${expected}; refusing to load it`,
+    );
     this.name = 'ModelChecksumMismatch';
   }
 }
@@ -62,6 +64,7 @@ export function verifyModel(
   const actualSha = sha256Hex(bytes);
   if (actualSha !== identity.sha256) throw new ModelChecksumMismatch(label, identity.sha256, actualSha);
   const same =
-    identity.featureNames.length === expected.length && expected.every((name, i) => identity.featureNames[i] === name);
+    identity.featureNames.length === expected.length &&
+    expected.every((name, i) => identity.featureNames[i] === name);
   if (!same) throw new ModelSchemaMismatch(label, expected, identity.featureNames);
 }

@@ -30,10 +30,14 @@ export class OnnxScorer implements BatchScorer {
 
   async score(features: Float32Array, rows: number): Promise<Float32Array> {
     if (rows === 0) return new Float32Array(0);
-    const input = new ort.Tensor('float32', features.subarray(0, rows * FEATURE_COUNT), [rows, FEATURE_COUNT]);
+    const input = new ort.Tensor('float32', features.subarray(0, rows * FEATURE_COUNT), [
+      rows,
+      FEATURE_COUNT,
+    ]);
     const output = await this.session.run({ features: input });
     const score = output.score;
-    if (!score) throw new Error('model produced no "score" output: it does not follow the Seismo model contract');
+    if (!score)
+      throw new Error('model produced no "score" output: it does not follow the Seismo model contract');
     return score.data as Float32Array;
   }
 }

@@ -1,0 +1,129 @@
+import { deaggregate } from 'aws-kinesis-agg';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { type MeasurementEvent, parseEvent } from '../../core/events/event-schema.ts';
+import type { DeadLetter } from '../../core/ports.ts';
+
+/** Largest user record accepted, in bytes: anything bigger is rejected before JSON parsing. */
+export const MAX_RECORD_BYTES = 64 * 1024;
+
+/** Base64 kept in a dead letter for an oversized record, so one message stays within SQS's 256 KiB. */
+const MAX_DEAD_LETTER_BASE64 = 192 * 1024;
+
+export type { DeadLetter, DeadLetterSink } from '../../core/ports.ts';
+
+/** Category of a rejection, safe to log (it carries no values). */
+export type RejectionKind = 'oversized' | 'malformed-json' | 'schema' | 'aggregate';
+
+/** A rejected record with the Kinesis record it came from. */
+export interface Rejected extends DeadLetter {
+  readonly kind: RejectionKind;
+  /** Index of the enclosing Kinesis record in the batch. */
+  readonly recordIndex: number;
+  /** Fields named by a schema violation (empty for other kinds). */
+  readonly fields: readonly string[];
+}
+
+/** A valid event with the Kinesis record it came from. */
+export interface Accepted {
+  readonly event: MeasurementEvent;
+  readonly recordIndex: number;
+  readonly sequenceNumber: string;
+}
+
+/** The outcome of decoding a batch, in record order. */
+export interface DecodedBatch {
+  readonly accepted: Accepted[];
+  readonly rejected: Rejected[];
+}
+
+interface UserRecord {
+  readonly data: string;
+  readonly partitionKey: string;
+}
+
+/**
+ * Decodes a Kinesis batch: KPL aggregates (magic bytes F3 89 9A C2) are split into their user records, each
+ * user record is size-checked, JSON-parsed and validated. Never throws for bad input.
+ */
+export function decodeBatch(records: readonly KinesisStreamRecord[]): DecodedBatch {
+  const accepted: Accepted[] = [];
+  const rejected: Rejected[] = [];
+  records.forEach((record, recordIndex) => {
+    const { sequenceNumber, partitionKey, data } = record.kinesis;
+    const users = deaggregateRecord(record);
+    if (users instanceof Error) {
+      rejected.push(
+        reject('aggregate', `invalid KPL aggregate: ${users.message}`, data, record, recordIndex),
+      );
+      return;
+    }
+    for (const user of users) {
+      const outcome = decodeUserRecord(user.data);
+      if ('event' in outcome) {
+        accepted.push({ event: outcome.event, recordIndex, sequenceNumber });
+      } else {
+        const dead = { ...record.kinesis, partitionKey: user.partitionKey || partitionKey };
+        rejected.push({
+          ...reject(outcome.kind, outcome.reason, outcome.data ?? user.data, { kinesis: dead }, recordIndex),
+          fields: outcome.fields ?? [],
+        });
+      }
+    }
+  });
+  return { accepted, rejected };
+}
+
+function reject(
+  kind: RejectionKind,
+  reason: string,
+  data: string,
+  record: Pick<KinesisStreamRecord, 'kinesis'>,
+  recordIndex: number,
+): Rejected {
+  const { sequenceNumber, partitionKey } = record.kinesis;
+  return { kind, reason, data, sequenceNumber, partitionKey, recordIndex, fields: [] };
+}
+
+/** The user records of one Kinesis record (itself when not aggregated), or the error that broke the aggregate. */
+function deaggregateRecord(record: KinesisStreamRecord): UserRecord[] | Error {
+  const users: UserRecord[] = [];
+  let failure: Error | undefined;
+  // The library's callbacks run synchronously, so everything is collected when deaggregate returns.
+  deaggregate(
+    record.kinesis,
+    true,
+    (error, user) => {
+      if (error) failure ??= error;
+      else if (user) users.push({ data: user.data, partitionKey: user.partitionKey });
+    },
+    (error) => {
+      if (error) failure ??= error;
+    },
+  );
+  return failure ?? users;
+}
+
+type UserOutcome =
+  | { event: MeasurementEvent }
+  | { kind: RejectionKind; reason: string; data?: string; fields?: readonly string[] };
+
+function decodeUserRecord(base64: string): UserOutcome {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length > MAX_RECORD_BYTES) {
+    const truncated = base64.length > MAX_DEAD_LETTER_BASE64;
+    return {
+      kind: 'oversized',
+      reason: `record is ${bytes.length} bytes, over the limit of ${MAX_RECORD_BYTES}${truncated ? ' (data truncated)' : ''}`,
+      data: truncated ? base64.slice(0, MAX_DEAD_LETTER_BASE64) : base64,
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    return { kind: 'malformed-json', reason: `malformed JSON: ${(error as Error).message}` };
+  }
+  const parsed = parseEvent(json);
+  if (parsed.ok) return { event: parsed.event };
+  return { kind: 'schema', reason: parsed.error.message, fields: parsed.error.issues.map((i) => i.field) };
+}

@@ -1,0 +1,157 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
+import middy from '@middy/core';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { DynamoDbStateStore } from '../../adapters/dynamodb-state-store.ts';
+import { InfluxLineStore } from '../../adapters/influx-line-store.ts';
+import { DynamoDbPublishLedger } from '../../adapters/publish-ledger.ts';
+import { SnsAlertPublisher } from '../../adapters/sns-alert-publisher.ts';
+import { SqsDeadLetterQueue } from '../../adapters/sqs-dead-letter-queue.ts';
+import { TimestreamStore } from '../../adapters/timestream-store.ts';
+import { Detector } from '../../core/detector.ts';
+import type { TimeSeriesStore } from '../../core/ports.ts';
+import { loadModel } from '../../models/model-store.ts';
+import { createDetectHandler, type DetectHandler } from './detect-handler.ts';
+
+/** Where the time-series store writes: Timestream for LiveAnalytics or InfluxDB (v2 API). */
+export type TimeSeriesConfig =
+  | { readonly backend: 'timestream'; readonly database: string; readonly table: string }
+  | {
+      readonly backend: 'influxdb';
+      readonly url: string;
+      readonly org: string;
+      readonly bucket: string;
+      /** The token itself (INFLUX_TOKEN, for tests and the local stack) or the secret holding it. */
+      readonly token: { readonly value: string } | { readonly secretArn: string };
+    };
+
+/** The detect function's configuration, from its environment. */
+export interface DetectConfig {
+  readonly stateTable: string;
+  readonly publishedTable: string;
+  readonly alertsTopicArn: string;
+  readonly dlqUrl: string;
+  readonly modelDir: string;
+  readonly timeSeries: TimeSeriesConfig;
+}
+
+/** Thrown for a missing or invalid environment variable; names it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The model directory when MODEL_DIR is unset: the default model in the ONNX runtime layer. */
+export const LAYER_MODEL_DIR = '/opt/models/default';
+
+/**
+ * Reads the configuration from `env`, throwing a {@link ConfigError} that names the first missing variable.
+ * The InfluxDB token comes from the Secrets Manager secret INFLUX_TOKEN_SECRET_ARN (as deployed), or from
+ * INFLUX_TOKEN when no secret is configured.
+ */
+export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (value === undefined || value === '')
+      throw new ConfigError(`environment variable ${name} is required`);
+    return value;
+  };
+  const backend = required('TIMESERIES_BACKEND');
+  let timeSeries: TimeSeriesConfig;
+  if (backend === 'timestream') {
+    timeSeries = { backend, database: required('TIMESTREAM_DATABASE'), table: required('TIMESTREAM_TABLE') };
+  } else if (backend === 'influxdb') {
+    const secretArn = env.INFLUX_TOKEN_SECRET_ARN;
+    timeSeries = {
+      backend,
+      url: required('INFLUX_URL'),
+      org: required('INFLUX_ORG'),
+      bucket: required('INFLUX_BUCKET'),
+      token: secretArn ? { secretArn } : { value: required('INFLUX_TOKEN') },
+    };
+  } else {
+    throw new ConfigError(`TIMESERIES_BACKEND must be "timestream" or "influxdb", got "${backend}"`);
+  }
+  return {
+    stateTable: required('STATE_TABLE'),
+    publishedTable: required('PUBLISHED_TABLE'),
+    alertsTopicArn: required('ALERTS_TOPIC_ARN'),
+    dlqUrl: required('DLQ_URL'),
+    modelDir: env.MODEL_DIR ?? LAYER_MODEL_DIR,
+    timeSeries,
+  };
+}
+
+const logger = new Logger({ serviceName: 'seismo-detect' });
+const metrics = new Metrics({ namespace: 'Seismo', serviceName: 'seismo-detect' });
+const tracer = new Tracer({ serviceName: 'seismo-detect' });
+
+let ready: Promise<DetectHandler> | undefined;
+
+/** The container's detect handler: configuration, SDK clients and the model are set up once, on first use. */
+export function detectHandler(): Promise<DetectHandler> {
+  ready ??= build(readDetectConfig()).catch((error: unknown) => {
+    ready = undefined; // a later invocation tries again instead of failing forever
+    throw error;
+  });
+  return ready;
+}
+
+async function build(config: DetectConfig): Promise<DetectHandler> {
+  const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+  const sns = tracer.captureAWSv3Client(new SNSClient({}));
+  const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+  const { scorer } = await loadModel(config.modelDir);
+  logger.info('model loaded', { modelVersion: scorer.modelVersion, modelDir: config.modelDir });
+  return createDetectHandler({
+    detector: new Detector(scorer),
+    stateStore: new DynamoDbStateStore(dynamodb, { tableName: config.stateTable }),
+    timeSeries: await timeSeriesStore(config.timeSeries),
+    alerts: new SnsAlertPublisher(
+      sns,
+      new DynamoDbPublishLedger(dynamodb, { tableName: config.publishedTable }),
+      {
+        topicArn: config.alertsTopicArn,
+      },
+    ),
+    deadLetters: new SqsDeadLetterQueue(sqs, { queueUrl: config.dlqUrl }),
+    logger,
+    metrics,
+  });
+}
+
+async function timeSeriesStore(config: TimeSeriesConfig): Promise<TimeSeriesStore> {
+  if (config.backend === 'timestream') {
+    const client = tracer.captureAWSv3Client(new TimestreamWriteClient({}));
+    return new TimestreamStore(client, { databaseName: config.database, tableName: config.table });
+  }
+  const { url, org, bucket } = config;
+  const token = 'value' in config.token ? config.token.value : await readSecret(config.token.secretArn);
+  return new InfluxLineStore({ target: { version: 2, url, org, bucket, token } });
+}
+
+async function readSecret(secretArn: string): Promise<string> {
+  const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  if (!SecretString)
+    throw new ConfigError(`secret ${secretArn} (INFLUX_TOKEN_SECRET_ARN) holds no string value`);
+  return SecretString;
+}
+
+// In Lambda, start loading during the init phase; a failure surfaces on the first invocation.
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) detectHandler().catch(() => {});
+
+/** The Lambda entry point: the detect handler behind Powertools logging, metrics (EMF) and tracing. */
+export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse>()
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(async (event) => (await detectHandler())(event));

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, handler, LAYER_MODEL_DIR, readDetectConfig } from '../../functions/detect/handler.ts';
+
+const BASE = {
+  STATE_TABLE: 'state',
+  PUBLISHED_TABLE: 'published',
+  ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:anomalies',
+  DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+  TIMESERIES_BACKEND: 'timestream',
+  TIMESTREAM_DATABASE: 'seismo',
+  TIMESTREAM_TABLE: 'scores',
+};
+
+describe('readDetectConfig', () => {
+  it('is importable without an environment and exports the Lambda handler', () => {
+    expect(typeof handler).toBe('function');
+  });
+
+  it('reads the Timestream configuration and defaults MODEL_DIR to the layer', () => {
+    // Act
+    const config = readDetectConfig(BASE);
+    // Assess
+    expect(config).toMatchObject({
+      stateTable: 'state',
+      modelDir: LAYER_MODEL_DIR,
+      timeSeries: { backend: 'timestream', database: 'seismo', table: 'scores' },
+    });
+  });
+
+  it('throws naming the missing variable', () => {
+    // Prepare
+    const { DLQ_URL: _, ...env } = BASE;
+    // Act / Assess
+    expect(() => readDetectConfig(env)).toThrow(ConfigError);
+    expect(() => readDetectConfig(env)).toThrow(/DLQ_URL/);
+  });
+
+  it('reads InfluxDB settings with the token from INFLUX_TOKEN', () => {
+    // Prepare
+    const env = {
+      ...BASE,
+      TIMESERIES_BACKEND: 'influxdb',
+      INFLUX_URL: 'https://influx',
+      INFLUX_ORG: 'o',
+      INFLUX_BUCKET: 'b',
+    };
+    // Act / Assess
+    expect(() => readDetectConfig(env)).toThrow(/INFLUX_TOKEN/);
+    expect(readDetectConfig({ ...env, INFLUX_TOKEN: 't', MODEL_DIR: '/m' })).toMatchObject({
+      modelDir: '/m',
+      timeSeries: {
+        backend: 'influxdb',
+        url: 'https://influx',
+        org: 'o',
+        bucket: 'b',
+        token: { value: 't' },
+      },
+    });
+  });
+
+  it('takes the InfluxDB token from the deployed secret when INFLUX_TOKEN_SECRET_ARN is set', () => {
+    // Prepare
+    const env = {
+      ...BASE,
+      TIMESERIES_BACKEND: 'influxdb',
+      INFLUX_URL: 'https://influx',
+      INFLUX_ORG: 'o',
+      INFLUX_BUCKET: 'b',
+      INFLUX_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:influx',
+    };
+    // Act
+    const config = readDetectConfig(env);
+    // Assess
+    expect(config.timeSeries).toMatchObject({
+      token: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:influx' },
+    });
+  });
+});
