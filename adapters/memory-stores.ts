@@ -23,6 +23,9 @@ export interface TimeRange {
 export class MemoryTimeSeriesStore implements TimeSeriesStore {
   private readonly bySeries = new Map<string, Map<number, ScoredPoint>>();
 
+  /** `retainPerSeries` bounds memory on a long-running local stack: older points of a series are dropped. */
+  constructor(private readonly retainPerSeries = Number.POSITIVE_INFINITY) {}
+
   async write(points: readonly ScoredPoint[]): Promise<void> {
     for (const point of points) {
       let series = this.bySeries.get(point.series);
@@ -31,6 +34,11 @@ export class MemoryTimeSeriesStore implements TimeSeriesStore {
         this.bySeries.set(point.series, series);
       }
       series.set(point.timestamp, point);
+      if (series.size > this.retainPerSeries) {
+        // Maps iterate in insertion order: the first key is the oldest write.
+        const oldest = series.keys().next();
+        if (!oldest.done) series.delete(oldest.value);
+      }
     }
   }
 
@@ -56,16 +64,24 @@ export class MemoryTimeSeriesStore implements TimeSeriesStore {
   }
 }
 
-/** {@link FeatureStateStore} in memory; state is stored as JSON, so callers never share objects with it. */
+/**
+ * {@link FeatureStateStore} in memory. An object state is stored as JSON, so callers never share objects with
+ * it; a string state (an encoded checkpoint) is immutable and kept as it is.
+ */
 export class MemoryStateStore implements FeatureStateStore {
-  private readonly items = new Map<string, { json: string; version: number }>();
+  private readonly items = new Map<string, { stored: string; json: boolean; version: number }>();
 
   /** Missing keys are absent from the result: such a series is new and starts at version 0. */
   async load(keys: readonly string[]): Promise<Map<string, VersionedState>> {
     const found = new Map<string, VersionedState>();
     for (const key of keys) {
       const item = this.items.get(key);
-      if (item) found.set(key, { key, version: item.version, state: JSON.parse(item.json) });
+      if (item)
+        found.set(key, {
+          key,
+          version: item.version,
+          state: item.json ? JSON.parse(item.stored) : item.stored,
+        });
     }
     return found;
   }
@@ -73,12 +89,17 @@ export class MemoryStateStore implements FeatureStateStore {
   async save(entries: readonly VersionedState[]): Promise<SaveResult> {
     const conflicts: string[] = [];
     for (const entry of entries) {
-      const stored = this.items.get(entry.key)?.version ?? 0;
-      if (stored !== entry.version) {
+      const storedVersion = this.items.get(entry.key)?.version ?? 0;
+      if (storedVersion !== entry.version) {
         conflicts.push(entry.key);
         continue;
       }
-      this.items.set(entry.key, { json: JSON.stringify(entry.state) ?? 'null', version: entry.version + 1 });
+      const stored = typeof entry.state === 'string' ? entry.state : (JSON.stringify(entry.state) ?? 'null');
+      this.items.set(entry.key, {
+        stored,
+        json: typeof entry.state !== 'string',
+        version: entry.version + 1,
+      });
     }
     return { conflicts };
   }

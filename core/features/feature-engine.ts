@@ -76,7 +76,7 @@ export function pointOrder(state: FeatureState, timestamp: number): PointOrder {
 }
 
 /** How many recent timestamps a series remembers for recognising re-deliveries (a few Kinesis batches). */
-const RECENT_TIMESTAMPS = 128;
+const RECENT_TIMESTAMPS = 16;
 
 function rememberTimestamp(state: FeatureState, timestamp: number): void {
   state.recentTimestamps.push(timestamp);

@@ -50,6 +50,18 @@ export function decodeBatch(records: readonly KinesisStreamRecord[]): DecodedBat
   const rejected: Rejected[] = [];
   records.forEach((record, recordIndex) => {
     const { sequenceNumber, partitionKey, data } = record.kinesis;
+    const bytes = Buffer.from(data, 'base64');
+    if (!isAggregate(bytes)) {
+      // The common case: one plain record, decoded once (the KPL library would decode and re-encode it).
+      const outcome = decodeUserBytes(bytes, data);
+      if ('event' in outcome) accepted.push({ event: outcome.event, recordIndex, sequenceNumber });
+      else
+        rejected.push({
+          ...reject(outcome.kind, outcome.reason, outcome.data ?? data, record, recordIndex),
+          fields: outcome.fields ?? [],
+        });
+      return;
+    }
     const users = deaggregateRecord(record);
     if (users instanceof Error) {
       rejected.push(
@@ -107,8 +119,18 @@ type UserOutcome =
   | { event: MeasurementEvent }
   | { kind: RejectionKind; reason: string; data?: string; fields?: readonly string[] };
 
+/** KPL aggregated records start with these magic bytes. */
+const KPL_MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
+
+function isAggregate(bytes: Buffer): boolean {
+  return bytes.length > 4 && KPL_MAGIC.every((b, i) => bytes[i] === b);
+}
+
 function decodeUserRecord(base64: string): UserOutcome {
-  const bytes = Buffer.from(base64, 'base64');
+  return decodeUserBytes(Buffer.from(base64, 'base64'), base64);
+}
+
+function decodeUserBytes(bytes: Buffer, base64: string): UserOutcome {
   if (bytes.length > MAX_RECORD_BYTES) {
     const truncated = base64.length > MAX_DEAD_LETTER_BASE64;
     return {

@@ -8,6 +8,7 @@ import {
   seriesKey,
 } from '../../core/detector.ts';
 import type { AlertPublisher, FeatureStateStore, TimeSeriesStore } from '../../core/ports.ts';
+import { decodeSeriesState, encodeSeriesState } from '../../core/state-codec.ts';
 import { type Accepted, type DeadLetterSink, decodeBatch, type Rejected } from './decode-records.ts';
 
 export type { DeadLetter, DeadLetterSink } from './decode-records.ts';
@@ -15,7 +16,7 @@ export type { DeadLetter, DeadLetterSink } from './decode-records.ts';
 /** A series' state as last checkpointed by this container, with the version it was saved at. */
 export interface CachedState {
   readonly state: SeriesDetectorState;
-  readonly version: number;
+  version: number;
 }
 
 /** What the detect handler needs; the production wiring passes AWS adapters, tests the memory ones. */
@@ -39,10 +40,11 @@ export type DetectHandler = (event: KinesisStreamEvent) => Promise<KinesisStream
 /** Thrown when a stored state is not one this detector can read; names the series key. */
 export class StoredStateError extends Error {
   override readonly name = 'StoredStateError';
-  constructor(readonly key: string) {
-    super(
-      `stored state of series "${key}" is not a version-1 detector state; delete it to start the series afresh`,
-    );
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`stored state of series "${key}" cannot be read (${detail}); delete it to start the series afresh`);
   }
 }
 
@@ -106,20 +108,31 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
       for (const channel in event.values) keys.add(seriesKey(event.series, channel));
     const versions = new Map<string, number>();
     const states = await loadStates([...keys], versions);
-
-    const result = await detector.detect(
-      valid.map((a) => a.event),
-      states,
-    );
-    if (result.points.length > 0) await deps.timeSeries.write(result.points);
-    if (result.transitions.length > 0) await deps.alerts.publish(result.transitions);
-    countResult(valid.length, result);
-
-    const changed = [...result.changed];
-    if (changed.length === 0) return [];
-    const { conflicts } = await deps.stateStore.save(
-      changed.map((key) => ({ key, state: states.get(key), version: versions.get(key) ?? 0 })),
-    );
+    let conflicts: readonly string[];
+    let changed: string[];
+    try {
+      const result = await detector.detect(
+        valid.map((a) => a.event),
+        states,
+      );
+      if (result.points.length > 0) await deps.timeSeries.write(result.points);
+      if (result.transitions.length > 0) await deps.alerts.publish(result.transitions);
+      countResult(valid.length, result);
+      changed = [...result.changed];
+      if (changed.length === 0) return [];
+      ({ conflicts } = await deps.stateStore.save(
+        changed.map((key) => ({
+          key,
+          state: encodeSeriesState(states.get(key) as SeriesDetectorState),
+          version: versions.get(key) ?? 0,
+        })),
+      ));
+    } catch (error) {
+      // The detector advanced the cached states in place and nothing was checkpointed: forget them, so the
+      // retry starts from the stored states.
+      for (const key of keys) cache.delete(key);
+      throw error;
+    }
     const conflicted = new Set(conflicts);
     for (const key of changed) {
       if (conflicted.has(key)) {
@@ -155,22 +168,27 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
         cold.push(key);
         continue;
       }
-      // The detector updates states in place: it gets a copy, so a failed batch leaves the cache intact.
-      states.set(key, structuredClone(warm.state));
+      // No copy: the detector advances the cached state in place, and a batch that fails evicts it.
+      states.set(key, warm.state);
       versions.set(key, warm.version);
     }
     if (cold.length === 0) return states;
     for (const [key, stored] of await deps.stateStore.load(cold)) {
-      if (!isDetectorState(stored.state)) throw new StoredStateError(key);
-      states.set(key, stored.state);
+      states.set(key, decodeStoredState(key, stored.state));
       versions.set(key, stored.version);
     }
     return states;
   }
 
   function remember(key: string, entry: CachedState): void {
-    cache.delete(key);
-    cache.set(key, { state: structuredClone(entry.state), version: entry.version });
+    const cached = cache.get(key);
+    if (cached && cached.state === entry.state) {
+      // Same live object, advanced in place: only the version moves. Eviction is by first insertion, which
+      // for a stream is close enough to least-recently-used and spares two map operations per series.
+      cached.version = entry.version;
+      return;
+    }
+    cache.set(key, entry);
     if (cache.size > maxCached) {
       const oldest = cache.keys().next();
       if (!oldest.done) cache.delete(oldest.value);
@@ -198,6 +216,10 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   }
 }
 
-function isDetectorState(value: unknown): value is SeriesDetectorState {
-  return typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1;
+function decodeStoredState(key: string, stored: unknown): SeriesDetectorState {
+  try {
+    return decodeSeriesState(stored);
+  } catch (error) {
+    throw new StoredStateError(key, (error as Error).message);
+  }
 }

@@ -196,10 +196,10 @@ describe('Detector', () => {
 
   it('does not score a re-delivered batch again: no new points, no second episode', async () => {
     // Prepare
-    const events = withExcursion(calmEvents('cpu', CALM_POINTS + 100, 1), CALM_POINTS, 10, 100);
+    const events = withExcursion(calmEvents('cpu', CALM_POINTS + 50, 1), CALM_POINTS, 10, 100);
     const { states, transitions } = await runInBatches(detector, events, 50);
     const before = statesJson(states);
-    const retried = events.slice(CALM_POINTS - 20, CALM_POINTS + 30); // a batch a Kinesis retry delivers again
+    const retried = events.slice(-10); // the latest points, delivered again by a retry
     // Act
     const again = await detector.detect(retried, states);
     // Assess
@@ -210,6 +210,20 @@ describe('Detector', () => {
       points: 0,
       duplicates: retried.length,
     });
+  });
+
+  it('scores an older re-delivery as late: no state change, no second episode', async () => {
+    // Prepare
+    const events = withExcursion(calmEvents('cpu', CALM_POINTS + 200, 1), CALM_POINTS, 10, 100);
+    const { states } = await runInBatches(detector, events, 50);
+    const before = statesJson(states);
+    const old = events.slice(CALM_POINTS - 20, CALM_POINTS + 30); // older than the remembered timestamps
+    // Act
+    const again = await detector.detect(old, states);
+    // Assess
+    expect(again.transitions).toHaveLength(0);
+    expect(statesJson(states)).toBe(before);
+    expect(again.late + again.duplicates).toBe(old.length);
   });
 
   it('scores a late point without changing the state or any later score', async () => {

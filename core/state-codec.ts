@@ -1,0 +1,110 @@
+import type { SeriesDetectorState } from './detector.ts';
+
+/**
+ * The checkpoint format of a series' detector state: one base64 string of float64 fields in a fixed,
+ * versioned order. The detect Lambda checkpoints every series it touched in every batch, so this is on the
+ * hot path: packing numbers is exact and about ten times cheaper than JSON (which spells out ~120 numbers
+ * in decimal). The in-memory state itself stays plain JSON-serializable data.
+ */
+
+/** First field of every checkpoint; bump it whenever the layout below changes. */
+const FORMAT_VERSION = 1;
+const SEVERITIES = ['warning', 'critical'] as const;
+/** Fields before the variable-length parts. */
+const HEADER = 22;
+
+/** Reused between calls: encoding allocates only the resulting string. */
+let scratch = new Float64Array(HEADER + 16 + 72);
+
+/** A stored state that this version cannot read. */
+export class StateCodecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateCodecError';
+  }
+}
+
+/** Encodes a state for a checkpoint. */
+export function encodeSeriesState(state: SeriesDetectorState): string {
+  const { features: f, calibration: c, episode: e } = state;
+  const recent = f.recentTimestamps.length;
+  const hours = f.seasonMean.length;
+  const size = HEADER + recent + 3 * hours;
+  if (scratch.length < size) scratch = new Float64Array(size);
+  const out = scratch.subarray(0, size);
+  out[0] = FORMAT_VERSION;
+  out[1] = recent;
+  out[2] = hours;
+  out[3] = f.count;
+  out[4] = f.lastTimestamp;
+  out[5] = f.lastValue;
+  out[6] = f.interval;
+  out[7] = f.fast.mean;
+  out[8] = f.fast.variance;
+  out[9] = f.slow.mean;
+  out[10] = f.slow.variance;
+  out[11] = f.stepVariance;
+  out[12] = c.count;
+  out[13] = c.mean;
+  out[14] = c.variance;
+  out[15] = c.recent;
+  out[16] = e.openedAt ?? Number.NaN;
+  out[17] = e.lastSeenAt;
+  out[18] = e.peakProbability;
+  out[19] = e.calmPoints;
+  out[20] = SEVERITIES.indexOf(e.severity);
+  out[21] = 0; // reserved
+  out.set(f.recentTimestamps, HEADER);
+  out.set(f.seasonMean, HEADER + recent);
+  out.set(f.seasonVariance, HEADER + recent + hours);
+  out.set(f.seasonWeight, HEADER + recent + 2 * hours);
+  return Buffer.from(out.buffer, 0, size * 8).toString('base64');
+}
+
+/** Decodes a checkpoint written by {@link encodeSeriesState}; throws a {@link StateCodecError} otherwise. */
+export function decodeSeriesState(text: unknown): SeriesDetectorState {
+  if (typeof text !== 'string') throw new StateCodecError('stored state is not a string checkpoint');
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length < HEADER * 8 || bytes.length % 8 !== 0) {
+    throw new StateCodecError(`stored state is ${bytes.length} bytes: not a packed detector state`);
+  }
+  const d = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  if (d[0] !== FORMAT_VERSION)
+    throw new StateCodecError(`stored state has format ${d[0]}, this detector reads ${FORMAT_VERSION}`);
+  const recent = d[1] as number;
+  const hours = d[2] as number;
+  if (d.length !== HEADER + recent + 3 * hours) {
+    throw new StateCodecError(
+      `stored state holds ${d.length} fields, its header promises ${HEADER + recent + 3 * hours}`,
+    );
+  }
+  const at = (i: number) => d[i] as number;
+  const slice = (from: number, length: number) => Array.from(d.subarray(from, from + length));
+  const openedAt = at(16);
+  return {
+    v: 1,
+    features: {
+      v: 1,
+      count: at(3),
+      lastTimestamp: at(4),
+      lastValue: at(5),
+      interval: at(6),
+      fast: { mean: at(7), variance: at(8) },
+      slow: { mean: at(9), variance: at(10) },
+      stepVariance: at(11),
+      recentTimestamps: slice(HEADER, recent),
+      seasonMean: slice(HEADER + recent, hours),
+      seasonVariance: slice(HEADER + recent + hours, hours),
+      seasonWeight: slice(HEADER + recent + 2 * hours, hours),
+    },
+    calibration: { v: 1, count: at(12), mean: at(13), variance: at(14), recent: at(15) },
+    episode: {
+      v: 1,
+      openedAt: Number.isNaN(openedAt) ? null : openedAt,
+      lastSeenAt: at(17),
+      peakProbability: at(18),
+      calmPoints: at(19),
+      severity: SEVERITIES[at(20)] ?? 'warning',
+    },
+  };
+}
