@@ -14,6 +14,9 @@ import { mapConcurrent } from './concurrency.ts';
 /** DynamoDB's limit on keys per BatchGetItem call. */
 export const DYNAMODB_MAX_BATCH_GET = 100;
 
+/** The state table's partition key attribute by default; the CDK storage construct creates the table with it. */
+export const STATE_KEY_ATTRIBUTE = 'pk';
+
 /** Table layout and behaviour of the DynamoDB state store. */
 export interface DynamoDbStateStoreOptions {
   readonly tableName: string;
@@ -68,7 +71,7 @@ export class DynamoDbStateStore implements FeatureStateStore {
     private readonly options: DynamoDbStateStoreOptions,
   ) {
     this.backoff = resolveBackoff(options.backoff);
-    this.key = options.keyAttribute ?? 'pk';
+    this.key = options.keyAttribute ?? STATE_KEY_ATTRIBUTE;
     this.now = options.now ?? Date.now;
   }
 

@@ -2,6 +2,9 @@ import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk
 import type { EpisodeTransition } from '../core/detection-types.ts';
 import { isConditionalCheckFailed } from './aws-errors.ts';
 
+/** The ledger table's partition key attribute; the CDK storage construct creates the table with it. */
+export const LEDGER_KEY_ATTRIBUTE = 'id';
+
 /** The id under which a transition is published once: `${episodeId}#${kind}`. */
 export function transitionId(transition: Pick<EpisodeTransition, 'episodeId' | 'kind'>): string {
   return `${transition.episodeId}#${transition.kind}`;

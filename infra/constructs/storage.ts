@@ -4,6 +4,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
+import { STATE_KEY_ATTRIBUTE } from '../../adapters/dynamodb-state-store.ts';
+import { LEDGER_KEY_ATTRIBUTE } from '../../adapters/publish-ledger.ts';
 import type { TimeseriesConfig } from '../config.ts';
 
 /** Name of the epoch-seconds attribute DynamoDB's TTL deletes items by, on every Seismo table. */
@@ -51,8 +53,9 @@ export class SeismoStorage extends Construct {
       enableKeyRotation: true,
       removalPolicy,
     });
-    this.stateTable = this.table('state', 'key', removalPolicy);
-    this.publishedTable = this.table('published', 'id', removalPolicy);
+    // Key names come from the adapters that read these tables, so the two cannot drift apart.
+    this.stateTable = this.table('state', STATE_KEY_ATTRIBUTE, removalPolicy);
+    this.publishedTable = this.table('published', LEDGER_KEY_ATTRIBUTE, removalPolicy);
     this.timeseries =
       props.timeseries.backend === 'timestream'
         ? this.timestream(props.timeseries, removalPolicy)

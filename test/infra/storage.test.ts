@@ -22,7 +22,7 @@ const storageKey = { 'Fn::GetAtt': [Match.stringLikeRegexp('^storagekey'), 'Arn'
 
 describe('SeismoStorage', () => {
   it.each([
-    ['state', 'key'],
+    ['state', 'pk'],
     ['published', 'id'],
   ])(
     'creates the %s table keyed by %s: on-demand, PITR, customer-managed KMS, TTL on expiresAt',
