@@ -26,16 +26,21 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
       `no model card at ${path}: a model directory holds model.json and its .onnx file (${(error as Error).message})`,
     );
   }
+  return parseModelCard(text, path);
+}
+
+/** Parses and validates a model card's text; `where` names its origin in errors (a path or an S3 URI). */
+export function parseModelCard(text: string, where: string): ModelCard {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ModelCardError(`model card ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ModelCardError(`model card ${where} is not valid JSON: ${(error as Error).message}`);
   }
   const parsed = ModelCardSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ModelCardError(`model card ${path} is invalid: ${issues}`);
+    throw new ModelCardError(`model card ${where} is invalid: ${issues}`);
   }
   return parsed.data;
 }

@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -14,6 +15,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { DynamoDbStateStore } from '../../adapters/dynamodb-state-store.ts';
 import { InfluxLineStore } from '../../adapters/influx-line-store.ts';
 import { DynamoDbPublishLedger } from '../../adapters/publish-ledger.ts';
+import { loadModelFromS3 } from '../../adapters/s3-model-source.ts';
 import { SnsAlertPublisher } from '../../adapters/sns-alert-publisher.ts';
 import { SqsDeadLetterQueue } from '../../adapters/sqs-dead-letter-queue.ts';
 import { TimestreamStore } from '../../adapters/timestream-store.ts';
@@ -40,7 +42,9 @@ export interface DetectConfig {
   readonly publishedTable: string;
   readonly alertsTopicArn: string;
   readonly dlqUrl: string;
+  /** The shipped model in the layer, unless `modelS3Uri` names a promoted one. */
   readonly modelDir: string;
+  readonly modelS3Uri?: string;
   readonly timeSeries: TimeSeriesConfig;
 }
 
@@ -86,6 +90,7 @@ export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectCo
     alertsTopicArn: required('ALERTS_TOPIC_ARN'),
     dlqUrl: required('DLQ_URL'),
     modelDir: env.MODEL_DIR ?? LAYER_MODEL_DIR,
+    ...(env.MODEL_S3_URI ? { modelS3Uri: env.MODEL_S3_URI } : {}),
     timeSeries,
   };
 }
@@ -109,8 +114,13 @@ async function build(config: DetectConfig): Promise<DetectHandler> {
   const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
   const sns = tracer.captureAWSv3Client(new SNSClient({}));
   const sqs = tracer.captureAWSv3Client(new SQSClient({}));
-  const { scorer } = await loadModel(config.modelDir);
-  logger.info('model loaded', { modelVersion: scorer.modelVersion, modelDir: config.modelDir });
+  const { scorer } = config.modelS3Uri
+    ? await loadModelFromS3(tracer.captureAWSv3Client(new S3Client({})), config.modelS3Uri)
+    : await loadModel(config.modelDir);
+  logger.info('model loaded', {
+    modelVersion: scorer.modelVersion,
+    from: config.modelS3Uri ?? config.modelDir,
+  });
   return createDetectHandler({
     detector: new Detector(scorer),
     stateStore: new DynamoDbStateStore(dynamodb, { tableName: config.stateTable }),
