@@ -1,9 +1,10 @@
 import { pathToFileURL } from 'node:url';
 import { CliError, type CliIo, type Command, processIo } from './command.ts';
+import { replayCommand } from './replay-command.ts';
 import { scoreCommand } from './score-command.ts';
 
 /** Every `seismo` subcommand; adding one is one line here. */
-export const COMMANDS: readonly Command[] = [scoreCommand];
+export const COMMANDS: readonly Command[] = [scoreCommand, replayCommand];
 
 /** The top-level help: the command list. */
 export function usage(): string {

@@ -1,0 +1,261 @@
+import type { Writable } from 'node:stream';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
+import { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
+import { DynamoDbPublishLedger } from '../adapters/publish-ledger.ts';
+import { Detector } from '../core/detector.ts';
+import { createDetectHandler, type DetectHandlerDeps } from '../functions/detect/detect-handler.ts';
+import { loadModel } from '../models/model-store.ts';
+import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
+import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
+import { startHttpApi } from './http-api.ts';
+import { TerminalAlertPublisher, TerminalDeadLetters } from './terminal-sinks.ts';
+
+/**
+ * The whole pipeline on one machine: kinesis-mock and dynalite, a stream and the DynamoDB tables, the real
+ * detect handler behind a local event-source mapping, the embedded time-series store, alerts and dead
+ * letters on the terminal, and a small HTTP endpoint.
+ */
+
+/** Names and knobs of a local stack; every field has a default. */
+export interface LocalStackOptions {
+  readonly streamName?: string;
+  /** 2 by default, so the mapping's per-shard pollers are exercised. */
+  readonly shardCount?: number;
+  readonly stateTable?: string;
+  readonly ledgerTable?: string;
+  /** Model directory; the shipped default model by default. */
+  readonly modelDir?: string;
+  /** Where alerts, dead letters and activity are printed; stdout by default. */
+  readonly out?: Writable;
+  /** Colour the output; true when stdout is a TTY by default. */
+  readonly color?: boolean;
+  /** HTTP port on 127.0.0.1; any free port by default. */
+  readonly httpPort?: number;
+  readonly eventSource?: Pick<
+    KinesisEventSourceOptions,
+    'batchSize' | 'batchingWindowMs' | 'maximumRetryAttempts' | 'pollIntervalMs'
+  >;
+  /** Emulators already running (tests share them); the stack then leaves them running when it stops. */
+  readonly emulators?: Emulators;
+}
+
+/** A running local stack: where everything listens, what it captured, and how to stop it. */
+export interface LocalStack {
+  readonly region: string;
+  readonly kinesisEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly streamName: string;
+  readonly shardCount: number;
+  readonly stateTable: string;
+  readonly ledgerTable: string;
+  readonly httpUrl: string;
+  readonly modelVersion: string;
+  readonly emulators: Emulators;
+  readonly kinesis: KinesisClient;
+  readonly dynamodb: DynamoDBClient;
+  /** The embedded time-series store: every scored point. */
+  readonly scores: MemoryTimeSeriesStore;
+  readonly alerts: TerminalAlertPublisher;
+  readonly deadLetters: TerminalDeadLetters;
+  /** Records the handler kept failing, handed over by the event source after its retries. */
+  readonly failedBatches: readonly FailedBatch[];
+  readonly eventSource: KinesisEventSource;
+  stop(): Promise<void>;
+}
+
+/** Starts everything; on any failure, what was already started is stopped before the error is thrown. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const out = options.out ?? process.stdout;
+  const color = options.color ?? (out === process.stdout && process.stdout.isTTY === true);
+  const streamName = options.streamName ?? 'seismo-events';
+  const shardCount = options.shardCount ?? 2;
+  const stateTable = options.stateTable ?? 'seismo-state';
+  const ledgerTable = options.ledgerTable ?? 'seismo-published';
+  const cleanup: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+
+  try {
+    const [emulators, model] = await Promise.all([
+      options.emulators ?? startEmulators(),
+      loadModel(options.modelDir),
+    ]);
+    if (!options.emulators) cleanup.push(() => emulators.stop());
+    const kinesis = localKinesisClient(emulators.kinesis.endpoint, emulators.region);
+    const dynamodb = localDynamoDbClient(emulators.dynamodb.endpoint, emulators.region);
+    cleanup.push(async () => {
+      kinesis.destroy();
+      dynamodb.destroy();
+    });
+    await Promise.all([
+      createStream(kinesis, streamName, shardCount),
+      createTable(dynamodb, stateTable, 'pk'),
+      createTable(dynamodb, ledgerTable, 'id'),
+    ]);
+
+    const scores = new MemoryTimeSeriesStore();
+    const terminal = { out, color };
+    const alerts = new TerminalAlertPublisher(
+      terminal,
+      new DynamoDbPublishLedger(dynamodb, { tableName: ledgerTable }),
+    );
+    const deadLetters = new TerminalDeadLetters(terminal);
+    const handler = createDetectHandler({
+      detector: new Detector(model.scorer),
+      stateStore: new DynamoDbStateStore(dynamodb, { tableName: stateTable }),
+      timeSeries: scores,
+      alerts,
+      deadLetters,
+      logger: terminalLogger(out),
+    });
+
+    const failedBatches: FailedBatch[] = [];
+    const activity = new ActivityLine(out);
+    cleanup.push(async () => activity.stop());
+    const eventSource = new KinesisEventSource({
+      client: kinesis,
+      streamName,
+      ...options.eventSource,
+      handler: async (event) => {
+        const response = await handler(event);
+        activity.add(event.Records.length - response.batchItemFailures.length);
+        return response;
+      },
+      onFailure: (failed) => {
+        failedBatches.push(failed);
+        out.write(
+          `on-failure: ${failed.records.length} record(s) of ${failed.shardId} skipped: ${failed.reason}\n`,
+        );
+      },
+      logger: { warn: (m) => out.write(`${m}\n`), error: (m) => out.write(`${m}\n`) },
+    });
+    await eventSource.start();
+    cleanup.push(() => eventSource.stop());
+
+    const http = await startHttpApi(
+      {
+        scores,
+        alerts: () => alerts.transitions,
+        health: () => ({
+          streamName,
+          modelVersion: model.scorer.modelVersion,
+          eventSource: eventSource.stats,
+        }),
+      },
+      options.httpPort,
+    );
+    cleanup.push(() => http.close());
+
+    return {
+      region: emulators.region,
+      kinesisEndpoint: emulators.kinesis.endpoint,
+      dynamodbEndpoint: emulators.dynamodb.endpoint,
+      streamName,
+      shardCount,
+      stateTable,
+      ledgerTable,
+      httpUrl: http.url,
+      modelVersion: model.scorer.modelVersion,
+      emulators,
+      kinesis,
+      dynamodb,
+      scores,
+      alerts,
+      deadLetters,
+      failedBatches,
+      eventSource,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Creates a stream and waits until it is ACTIVE (kinesis-mock, like Kinesis, takes about 0.5 s). */
+export async function createStream(client: KinesisClient, name: string, shardCount: number): Promise<void> {
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
+  await waitFor(`stream ${name} to become ACTIVE`, async () => {
+    const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    return summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
+  });
+}
+
+/** Creates an on-demand table with a string partition key and waits until it is ACTIVE. */
+export async function createTable(client: DynamoDBClient, name: string, key: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await waitFor(`table ${name} to become ACTIVE`, async () => {
+    const table = await client.send(new DescribeTableCommand({ TableName: name }));
+    return table.Table?.TableStatus === 'ACTIVE';
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The handler's logger on the terminal: warnings and errors only, one line each. */
+function terminalLogger(out: Writable): NonNullable<DetectHandlerDeps['logger']> {
+  const line =
+    (level: string) =>
+    (message: unknown, ...extra: unknown[]) => {
+      const text = typeof message === 'string' ? message : JSON.stringify(message);
+      const details = extra
+        .map((e) => (e instanceof Error ? e.message : JSON.stringify(e, errorFields)))
+        .join(' ');
+      out.write(`detect ${level}: ${text}${details ? ` ${details}` : ''}\n`);
+    };
+  return { info: () => {}, warn: line('warning'), error: line('error') };
+}
+
+function errorFields(_key: string, value: unknown): unknown {
+  return value instanceof Error ? `${value.name}: ${value.message}` : value;
+}
+
+/** Prints how many records were scored, at most every two seconds, so a replay visibly moves. */
+class ActivityLine {
+  private pending = 0;
+  private total = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly out: Writable) {
+    this.timer = setInterval(() => this.flush(), 2_000);
+    this.timer.unref();
+  }
+
+  add(records: number): void {
+    this.pending += records;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending === 0) return;
+    this.total += this.pending;
+    this.out.write(
+      `· scored ${this.pending.toLocaleString('en-US')} records (${this.total.toLocaleString('en-US')} in all)\n`,
+    );
+    this.pending = 0;
+  }
+}

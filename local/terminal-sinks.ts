@@ -1,0 +1,106 @@
+import type { Writable } from 'node:stream';
+import { type PublishLedger, transitionId } from '../adapters/publish-ledger.ts';
+import type { EpisodeTransition } from '../core/detection-types.ts';
+import type { AlertPublisher } from '../core/ports.ts';
+import type { DeadLetter, DeadLetterSink } from '../functions/detect/detect-handler.ts';
+
+/**
+ * Where the local stack's outputs go instead of SNS and SQS: the terminal. Alerts and dead letters are printed
+ * as they happen and kept in memory for the HTTP endpoint and the tests.
+ */
+
+/** How a terminal sink writes: the stream and whether to colour it (on a TTY). */
+export interface TerminalOptions {
+  readonly out: Writable;
+  readonly color: boolean;
+}
+
+const ANSI = { red: 31, green: 32, yellow: 33, magenta: 35, dim: 2, bold: 1 } as const;
+type Style = keyof typeof ANSI;
+
+/**
+ * {@link AlertPublisher} that prints each episode transition on one line (opened / escalated / resolved, the
+ * series, value against its expected range, probability, top features). With a ledger it has the SNS
+ * publisher's once-only semantics: claim, print, mark sent; a retried batch prints nothing twice.
+ */
+export class TerminalAlertPublisher implements AlertPublisher {
+  private readonly published: EpisodeTransition[] = [];
+
+  constructor(
+    private readonly options: TerminalOptions,
+    private readonly ledger?: PublishLedger,
+  ) {}
+
+  async publish(transitions: readonly EpisodeTransition[]): Promise<void> {
+    const unique = new Map(transitions.map((t) => [transitionId(t), t]));
+    for (const [id, transition] of unique) {
+      if (this.ledger && !(await this.ledger.claim(id))) continue;
+      this.options.out.write(`${formatTransition(transition, this.options.color)}\n`);
+      this.published.push(transition);
+      await this.ledger?.markSent(id);
+    }
+  }
+
+  /** Transitions printed so far, oldest first. */
+  get transitions(): readonly EpisodeTransition[] {
+    return this.published;
+  }
+}
+
+/** {@link DeadLetterSink} that prints each rejected record's reason and keeps the records. */
+export class TerminalDeadLetters implements DeadLetterSink {
+  private readonly kept: DeadLetter[] = [];
+
+  constructor(private readonly options: TerminalOptions) {}
+
+  async send(entries: readonly DeadLetter[]): Promise<void> {
+    for (const entry of entries) {
+      const where = `record ${entry.sequenceNumber} (partition key ${entry.partitionKey})`;
+      this.options.out.write(
+        `${paint('dead letter', 'yellow', this.options.color)} ${where}: ${entry.reason}\n`,
+      );
+      this.kept.push(entry);
+    }
+  }
+
+  /** Records rejected so far, oldest first. */
+  get entries(): readonly DeadLetter[] {
+    return this.kept;
+  }
+}
+
+/** One line for a person: kind, series, value against the expected range, probability, severity, drivers. */
+export function formatTransition(t: EpisodeTransition, color: boolean): string {
+  const at = isoSeconds(t.lastSeenAt);
+  const series = paint(t.series, 'bold', color);
+  const p = `p=${probability(t.peakProbability)}`;
+  if (t.kind === 'resolved') {
+    const minutes = Math.max(0, Math.round((t.lastSeenAt - t.startedAt) / 60_000));
+    return `${paint('✓ RESOLVED ', 'green', color)} ${series} at ${at} after ${minutes} min (peak ${p})`;
+  }
+  const label =
+    t.kind === 'opened' ? paint('▲ OPENED   ', 'red', color) : paint('▲ ESCALATED', 'magenta', color);
+  const severity = t.severity === 'critical' ? paint('critical', 'red', color) : 'warning';
+  const expected = `expected ${round(t.expected.low)}..${round(t.expected.high)}`;
+  const drivers = t.topFeatures.map((f) => `${f.name} ${f.value.toFixed(1)}`).join(', ');
+  return `${label} ${series} at ${at}: value ${round(t.value)}, ${expected}, ${p}, ${severity}${paint(` (top features: ${drivers})`, 'dim', color)}`;
+}
+
+/** Enough decimals to tell 0.99 from 0.9999999: one past the first digit that is not a 9. */
+function probability(p: number): string {
+  if (p >= 1 - 1e-12) return '>0.999999999999';
+  const digits = Math.min(12, Math.max(3, Math.ceil(-Math.log10(1 - p)) + 1));
+  return p.toFixed(digits);
+}
+
+function paint(text: string, style: Style, color: boolean): string {
+  return color ? `\x1b[${ANSI[style]}m${text}\x1b[0m` : text;
+}
+
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+function round(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
+}
