@@ -94,10 +94,15 @@ describe('local stack', () => {
     expect(opened[0]).toMatchObject({ series: 'demo', startedAt: START + CPU_SPIKE_INCIDENT.from * STEP_MS });
     expect(terminal()).toMatch(/OPENED {4}demo at 2026-11-22T14:20:00Z: value 92\.61/);
 
-    const stored = await new DynamoDbStateStore(stack.dynamodb, { tableName: stack.stateTable }).load([
-      'demo',
-    ]);
-    expect(decodeSeriesState(stored.get('demo')?.state).features.count).toBe(CPU_SPIKE_ROWS);
+    // Scores are written before the batch's checkpoint: wait for the last checkpoint too.
+    const stateStore = new DynamoDbStateStore(stack.dynamodb, { tableName: stack.stateTable });
+    const storedCount = async () => {
+      const stored = await stateStore.load(['demo']);
+      const state = stored.get('demo')?.state;
+      return state === undefined ? 0 : decodeSeriesState(state).features.count;
+    };
+    await waitUntil('the last checkpoint', async () => (await storedCount()) === CPU_SPIKE_ROWS);
+    expect(await storedCount()).toBe(CPU_SPIKE_ROWS);
     const ledger = await stack.dynamodb.send(new ScanCommand({ TableName: stack.ledgerTable }));
     expect(ledger.Items?.map((i) => [i.id?.S, i.status?.S])).toContainEqual([
       `${opened[0]?.episodeId}#opened`,
