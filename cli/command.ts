@@ -67,3 +67,13 @@ export function parseOptions<const T extends OptionSpecs>(
     throw error;
   }
 }
+
+/** The one FILE argument of a command that works on one file; a usage error for none or several. */
+export function singleFile(command: string, positionals: readonly string[]): string {
+  const [file, ...extra] = positionals;
+  if (file === undefined) throw new UsageError(`missing FILE.csv (see "seismo ${command} --help")`);
+  if (extra.length > 0) {
+    throw new UsageError(`unexpected argument(s) ${extra.join(' ')}: ${command} one file at a time`);
+  }
+  return file;
+}

@@ -13,7 +13,7 @@ import { type BackoffOptions, backoffDelay, resolveBackoff } from '../adapters/b
 import { EVENT_LIMITS, parseEvent } from '../core/events/event-schema.ts';
 import { LOCAL_CREDENTIALS } from '../local/emulators.ts';
 import { DEFAULT_STACK_FILE, readLiveStackInfo } from '../local/stack-info.ts';
-import { CliError, type CliIo, type Command, parseOptions, UsageError } from './command.ts';
+import { CliError, type CliIo, type Command, parseOptions, singleFile, UsageError } from './command.ts';
 
 /** Kinesis's limit on records per PutRecords call. */
 export const KINESIS_MAX_PUT_RECORDS = 500;
@@ -374,10 +374,7 @@ export const replayCommand: Command = {
       io.stdout.write(USAGE);
       return 0;
     }
-    const [file, ...extra] = positionals;
-    if (file === undefined) throw new UsageError('missing FILE.csv (see "seismo replay --help")');
-    if (extra.length > 0)
-      throw new UsageError(`unexpected argument(s) ${extra.join(' ')}: replay one file at a time`);
+    const file = singleFile('replay', positionals);
     const series = values.series;
     if (series === undefined)
       throw new UsageError('--series NAME is required: the series every row belongs to');

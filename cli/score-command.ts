@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify';
 import { Detector, type SeriesDetectorState, seriesKey } from '../core/detector.ts';
 import { EVENT_LIMITS, type MeasurementEvent, parseEvent } from '../core/events/event-schema.ts';
 import { DEFAULT_MODEL_DIR, loadModel } from '../models/model-store.ts';
-import { CliError, type CliIo, type Command, parseOptions, UsageError } from './command.ts';
+import { CliError, type CliIo, type Command, parseOptions, singleFile, UsageError } from './command.ts';
 
 /** Rows per `Detector.detect` call, as a Kinesis batch would deliver them. */
 const BATCH_SIZE = 1000;
@@ -445,10 +445,7 @@ export const scoreCommand: Command = {
       io.stdout.write(USAGE);
       return 0;
     }
-    const [file, ...extra] = positionals;
-    if (file === undefined) throw new UsageError('missing FILE.csv (see "seismo score --help")');
-    if (extra.length > 0)
-      throw new UsageError(`unexpected argument(s) ${extra.join(' ')}: score one file at a time`);
+    const file = singleFile('score', positionals);
     await scoreCsv(
       {
         file,

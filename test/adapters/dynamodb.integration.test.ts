@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStateStore } from '../../adapters/dynamodb-state-store.ts';
 import { DynamoDbPublishLedger } from '../../adapters/publish-ledger.ts';
-import { freePort } from '../support/influxdb.ts';
+import { freePort } from '../../local/emulators.ts';
 
 const run = `${process.pid}-${Date.now()}`;
 const stateTable = `seismo-state-${run}`;

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../local/emulators.ts';
 
 /**
  * Starts a throwaway InfluxDB 1.x (`influxd` from Debian's `influxdb` package) for integration tests:
@@ -45,20 +45,6 @@ export class InfluxdNotInstalledError extends Error {
         '(or run .ci/install-servers.sh), or point SEISMO_INFLUXD at the binary',
     );
   }
-}
-
-/** A free TCP port on 127.0.0.1, as the OS hands it out. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function config(dir: string, httpPort: number, rpcPort: number): string {
