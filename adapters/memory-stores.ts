@@ -19,36 +19,44 @@ export interface TimeRange {
   readonly to?: number;
 }
 
-/** {@link TimeSeriesStore} in memory, queryable by series and time; a second write of a series+timestamp replaces the first. */
+/**
+ * {@link TimeSeriesStore} in memory, queryable by series and time; a second write of a series+timestamp
+ * replaces the first. Each series is a time-ordered array, so the usual write (a newer point) is an append.
+ */
 export class MemoryTimeSeriesStore implements TimeSeriesStore {
-  private readonly bySeries = new Map<string, Map<number, ScoredPoint>>();
+  private readonly bySeries = new Map<string, ScoredPoint[]>();
 
-  /** `retainPerSeries` bounds memory on a long-running local stack: older points of a series are dropped. */
+  /** `retainPerSeries` bounds memory on a long-running local stack: a series' oldest points are dropped. */
   constructor(private readonly retainPerSeries = Number.POSITIVE_INFINITY) {}
 
   async write(points: readonly ScoredPoint[]): Promise<void> {
     for (const point of points) {
       let series = this.bySeries.get(point.series);
       if (!series) {
-        series = new Map();
+        series = [];
         this.bySeries.set(point.series, series);
       }
-      series.set(point.timestamp, point);
-      if (series.size > this.retainPerSeries) {
-        // Maps iterate in insertion order: the first key is the oldest write.
-        const oldest = series.keys().next();
-        if (!oldest.done) series.delete(oldest.value);
+      const last = series[series.length - 1];
+      if (!last || point.timestamp > last.timestamp) {
+        series.push(point);
+      } else {
+        const at = firstAtOrAfter(series, point.timestamp);
+        if (series[at]?.timestamp === point.timestamp) series[at] = point;
+        else series.splice(at, 0, point);
+      }
+      // Trim in chunks: dropping one point at a time would shift the whole array on every write.
+      if (series.length > this.retainPerSeries * 1.25 + 8) {
+        series.splice(0, series.length - this.retainPerSeries);
       }
     }
   }
 
   /** Points of `series` within `range`, oldest first. */
   query(series: string, range: TimeRange = {}): ScoredPoint[] {
-    const from = range.from ?? Number.NEGATIVE_INFINITY;
-    const to = range.to ?? Number.POSITIVE_INFINITY;
-    return [...(this.bySeries.get(series)?.values() ?? [])]
-      .filter((p) => p.timestamp >= from && p.timestamp < to)
-      .sort((a, b) => a.timestamp - b.timestamp);
+    const points = this.bySeries.get(series) ?? [];
+    const from = firstAtOrAfter(points, range.from ?? Number.NEGATIVE_INFINITY);
+    const to = firstAtOrAfter(points, range.to ?? Number.POSITIVE_INFINITY);
+    return points.slice(Math.max(from, points.length - this.retainPerSeries), to);
   }
 
   /** Every series written so far, sorted. */
@@ -59,7 +67,7 @@ export class MemoryTimeSeriesStore implements TimeSeriesStore {
   /** Number of stored points across all series. */
   get size(): number {
     let n = 0;
-    for (const points of this.bySeries.values()) n += points.size;
+    for (const points of this.bySeries.values()) n += Math.min(points.length, this.retainPerSeries);
     return n;
   }
 }
@@ -138,4 +146,16 @@ export class MemoryPublishLedger implements PublishLedger {
   async markSent(id: string): Promise<void> {
     this.status.set(id, 'sent');
   }
+}
+
+/** Index of the first point at or after `timestamp` in a time-ordered array (binary search). */
+function firstAtOrAfter(points: readonly ScoredPoint[], timestamp: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((points[mid] as ScoredPoint).timestamp < timestamp) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

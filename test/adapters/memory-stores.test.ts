@@ -36,6 +36,31 @@ describe('MemoryTimeSeriesStore', () => {
     expect(store.size).toBe(1);
     expect(store.query('api/latency')[0]?.value).toBe(3);
   });
+
+  it('places a late point in time order and replaces a rewritten one among older points', async () => {
+    // Prepare
+    const store = new MemoryTimeSeriesStore();
+    await store.write([10, 20, 30, 40].map((timestamp) => point({ timestamp, value: timestamp })));
+
+    // Act
+    await store.write([point({ timestamp: 25, value: 25 }), point({ timestamp: 20, value: -20 })]);
+
+    // Assess
+    expect(store.query('api/latency').map((p) => p.value)).toEqual([10, -20, 25, 30, 40]);
+    expect(store.query('api/latency', { from: 20, to: 30 }).map((p) => p.timestamp)).toEqual([20, 25]);
+  });
+
+  it('keeps only the newest points of a series when bounded', async () => {
+    // Prepare
+    const store = new MemoryTimeSeriesStore(3);
+
+    // Act
+    for (let t = 1; t <= 50; t++) await store.write([point({ timestamp: t })]);
+
+    // Assess
+    expect(store.query('api/latency').map((p) => p.timestamp)).toEqual([48, 49, 50]);
+    expect(store.size).toBe(3);
+  });
 });
 
 describe('MemoryStateStore', () => {
