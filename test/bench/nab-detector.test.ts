@@ -3,7 +3,7 @@ import { loadNabCorpus, type NabFile } from '../../bench/nab/corpus.ts';
 import { createNabDetector } from '../../bench/nab/detector.ts';
 
 describe('NAB detector', () => {
-  let files: NabFile[];
+  let files: readonly NabFile[];
   beforeAll(async () => {
     files = (await loadNabCorpus()).files;
   });
