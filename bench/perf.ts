@@ -11,6 +11,7 @@
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { MemoryAlertPublisher, MemoryStateStore, MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import { Detector, type SeriesDetectorState } from '../core/detector.ts';
@@ -151,25 +152,31 @@ export function fullPath(detector: Detector, states: Map<string, SeriesDetectorS
   };
 }
 
+/** Sequence numbers grow across batches, as on a shard: the handler skips what it has already applied. */
+let nextSequence = 49_000_000_000n;
+
 /** Wraps base64 payloads as the Kinesis event Lambda hands the detector. */
 function kinesisEvent(records: readonly string[]): KinesisStreamEvent {
   return {
-    Records: records.map((data, i) => ({
-      eventID: `shardId-000000000000:${i}`,
-      eventName: 'aws:kinesis:record',
-      eventSource: 'aws:kinesis',
-      eventSourceARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/seismo-bench',
-      eventVersion: '1.0',
-      awsRegion: 'eu-west-1',
-      invokeIdentityArn: 'arn:aws:iam::123456789012:role/bench',
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: 'bench',
-        sequenceNumber: String(i),
-        data,
-        approximateArrivalTimestamp: 0,
-      },
-    })),
+    Records: records.map((data) => {
+      nextSequence += 1n;
+      return {
+        eventID: `shardId-000000000000:${nextSequence}`,
+        eventName: 'aws:kinesis:record',
+        eventSource: 'aws:kinesis',
+        eventSourceARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/seismo-bench',
+        eventVersion: '1.0',
+        awsRegion: 'eu-west-1',
+        invokeIdentityArn: 'arn:aws:iam::123456789012:role/bench',
+        kinesis: {
+          kinesisSchemaVersion: '1.0',
+          partitionKey: 'bench',
+          sequenceNumber: String(nextSequence),
+          data,
+          approximateArrivalTimestamp: 0,
+        },
+      };
+    }),
   };
 }
 
@@ -185,6 +192,14 @@ export function handlerPath(scorer: OnnxScorer): BenchPath {
     timeSeries: new MemoryTimeSeriesStore(100),
     alerts: new MemoryAlertPublisher(),
     deadLetters: { send: async () => {} },
+    // A bench whose records were skipped as re-deliveries would measure nothing: fail instead.
+    metrics: {
+      addDimension: () => {},
+      addMetric: (name: string) => {
+        if (name === 'RecordsRedelivered')
+          throw new Error('the bench handler skipped records as re-delivered');
+      },
+    } as unknown as Pick<Metrics, 'addMetric' | 'addDimension'>,
   });
   return {
     key: 'handler',

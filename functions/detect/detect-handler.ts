@@ -8,15 +8,16 @@ import {
   seriesKey,
 } from '../../core/detector.ts';
 import type { AlertPublisher, FeatureStateStore, TimeSeriesStore } from '../../core/ports.ts';
-import { decodeSeriesState, encodeSeriesState } from '../../core/state-codec.ts';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint, sequenceAfter } from './checkpoint.ts';
 import { type Accepted, type DeadLetterSink, decodeBatch, type Rejected } from './decode-records.ts';
 
 export type { DeadLetter, DeadLetterSink } from './decode-records.ts';
 
-/** A series' state as last checkpointed by this container, with the version it was saved at. */
+/** A series' state as last checkpointed by this container, with its version and last sequence number. */
 export interface CachedState {
   readonly state: SeriesDetectorState;
   version: number;
+  sequence: string;
 }
 
 /** What the detect handler needs; the production wiring passes AWS adapters, tests the memory ones. */
@@ -106,25 +107,46 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
     const keys = new Set<string>();
     for (const { event } of valid)
       for (const channel in event.values) keys.add(seriesKey(event.series, channel));
-    const versions = new Map<string, number>();
-    const states = await loadStates([...keys], versions);
+    const loaded = await loadStates([...keys]);
+    // Records already folded into their series' checkpoint come round again after a retry: skip them.
+    const fresh: Accepted[] = [];
+    const sequences = new Map<string, string>();
+    for (const accepted of valid) {
+      const { event, sequenceNumber } = accepted;
+      const first = seriesKey(event.series, Object.keys(event.values)[0] as string);
+      if (!sequenceAfter(sequenceNumber, loaded.get(first)?.sequence ?? '')) continue;
+      fresh.push(accepted);
+      for (const channel in event.values) {
+        const key = seriesKey(event.series, channel);
+        if (sequenceAfter(sequenceNumber, sequences.get(key) ?? '')) sequences.set(key, sequenceNumber);
+      }
+    }
+    if (fresh.length < valid.length) {
+      metrics?.addMetric('RecordsRedelivered', MetricUnit.Count, valid.length - fresh.length);
+    }
+    if (fresh.length === 0) return [];
+    const states = new Map<string, SeriesDetectorState>();
+    for (const [key, entry] of loaded) states.set(key, entry.state);
     let conflicts: readonly string[];
     let changed: string[];
     try {
       const result = await detector.detect(
-        valid.map((a) => a.event),
+        fresh.map((a) => a.event),
         states,
       );
       if (result.points.length > 0) await deps.timeSeries.write(result.points);
       if (result.transitions.length > 0) await deps.alerts.publish(result.transitions);
-      countResult(valid.length, result);
+      countResult(fresh.length, result);
       changed = [...result.changed];
       if (changed.length === 0) return [];
       ({ conflicts } = await deps.stateStore.save(
         changed.map((key) => ({
           key,
-          state: encodeSeriesState(states.get(key) as SeriesDetectorState),
-          version: versions.get(key) ?? 0,
+          state: encodeCheckpoint({
+            state: states.get(key) as SeriesDetectorState,
+            sequence: sequences.get(key) ?? loaded.get(key)?.sequence ?? '',
+          }),
+          version: loaded.get(key)?.version ?? 0,
         })),
       ));
     } catch (error) {
@@ -140,7 +162,8 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
       } else {
         remember(key, {
           state: states.get(key) as SeriesDetectorState,
-          version: (versions.get(key) ?? 0) + 1,
+          version: (loaded.get(key)?.version ?? 0) + 1,
+          sequence: sequences.get(key) ?? loaded.get(key)?.sequence ?? '',
         });
       }
     }
@@ -148,44 +171,38 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
     logger?.warn('state checkpoint conflict; the series will be reloaded and its records retried', {
       keys: [...conflicted],
     });
-    return valid
+    return fresh
       .filter(({ event }) =>
         Object.keys(event.values).some((c) => conflicted.has(seriesKey(event.series, c))),
       )
       .map((a) => a.recordIndex);
   }
 
-  /** Working copies of the batch's states: warm cache first, then the store; new series are left out. */
-  async function loadStates(
-    keys: readonly string[],
-    versions: Map<string, number>,
-  ): Promise<Map<string, SeriesDetectorState>> {
-    const states = new Map<string, SeriesDetectorState>();
+  /** The batch's states: warm cache first, then the store; new series are left out. */
+  async function loadStates(keys: readonly string[]): Promise<Map<string, CachedState>> {
+    const loaded = new Map<string, CachedState>();
     const cold: string[] = [];
     for (const key of keys) {
       const warm = cache.get(key);
-      if (!warm) {
-        cold.push(key);
-        continue;
-      }
       // No copy: the detector advances the cached state in place, and a batch that fails evicts it.
-      states.set(key, warm.state);
-      versions.set(key, warm.version);
+      if (warm) loaded.set(key, warm);
+      else cold.push(key);
     }
-    if (cold.length === 0) return states;
+    if (cold.length === 0) return loaded;
     for (const [key, stored] of await deps.stateStore.load(cold)) {
-      states.set(key, decodeStoredState(key, stored.state));
-      versions.set(key, stored.version);
+      const { state, sequence } = decodeStoredCheckpoint(key, stored.state);
+      loaded.set(key, { state, sequence, version: stored.version });
     }
-    return states;
+    return loaded;
   }
 
   function remember(key: string, entry: CachedState): void {
     const cached = cache.get(key);
     if (cached && cached.state === entry.state) {
-      // Same live object, advanced in place: only the version moves. Eviction is by first insertion, which
-      // for a stream is close enough to least-recently-used and spares two map operations per series.
+      // Same live object, advanced in place: only version and sequence move. Eviction is by first insertion,
+      // which for a stream is close enough to least-recently-used and spares two map operations per series.
       cached.version = entry.version;
+      cached.sequence = entry.sequence;
       return;
     }
     cache.set(key, entry);
@@ -216,9 +233,9 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   }
 }
 
-function decodeStoredState(key: string, stored: unknown): SeriesDetectorState {
+function decodeStoredCheckpoint(key: string, stored: unknown): Checkpoint {
   try {
-    return decodeSeriesState(stored);
+    return decodeCheckpoint(stored);
   } catch (error) {
     throw new StoredStateError(key, (error as Error).message);
   }

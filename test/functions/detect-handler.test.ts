@@ -246,6 +246,38 @@ describe('createDetectHandler', () => {
     expect(alerts.transitions.filter((t) => t.kind === 'opened')).toHaveLength(1);
   });
 
+  it('skips a re-delivered batch by sequence number: no point of it is scored or written again', async () => {
+    // Prepare: far more points of one series than the detector remembers timestamps for
+    const event = batch(series('cpu', 500, 3));
+    const timeSeries = new MemoryTimeSeriesStore();
+    const write = vi.spyOn(timeSeries, 'write');
+    const { handler } = setup({ timeSeries });
+    await handler(event);
+    const stored = timeSeries.query('cpu');
+    // Act
+    const again = await handler(event);
+    // Assess
+    expect(again.batchItemFailures).toEqual([]);
+    expect(write).toHaveBeenCalledTimes(1);
+    expect(timeSeries.query('cpu')).toEqual(stored);
+  });
+
+  it('scores a new record with an older timestamp once, as late, without moving the series', async () => {
+    // Prepare
+    const events = series('cpu', 300, 5);
+    const { handler, stateStore, timeSeries } = setup();
+    await handler(batch(events));
+    const version = await stateStore.version('cpu');
+    const late = { series: 'cpu', timestamp: T0 + 100 * MINUTE + 30_000, value: 100 };
+    // Act
+    const response = await handler(batch([late], 300));
+    const again = await handler(batch([late], 300));
+    // Assess
+    expect([response.batchItemFailures, again.batchItemFailures]).toEqual([[], []]);
+    expect(timeSeries.query('cpu', { from: late.timestamp, to: late.timestamp + 1 })).toHaveLength(1);
+    expect(await stateStore.version('cpu')).toBe(version);
+  });
+
   it('fails the batch without checkpointing when the time-series store throws, and the retry stores each point once', async () => {
     // Prepare
     const store = new MemoryTimeSeriesStore();

@@ -6,7 +6,7 @@ import { DynamoDbStateStore } from '../../adapters/dynamodb-state-store.ts';
 import { MemoryAlertPublisher, MemoryTimeSeriesStore } from '../../adapters/memory-stores.ts';
 import { putRecords } from '../../cli/replay-command.ts';
 import { Detector } from '../../core/detector.ts';
-import { decodeSeriesState } from '../../core/state-codec.ts';
+import { decodeCheckpoint } from '../../functions/detect/checkpoint.ts';
 import { createDetectHandler, type DeadLetter } from '../../functions/detect/detect-handler.ts';
 import {
   type Emulators,
@@ -180,7 +180,7 @@ describe('KinesisEventSource against kinesis-mock and dynalite', () => {
     expect(points.query('retried')).toHaveLength(300);
     expect(deadLetters).toEqual([]);
     const stored = await new DynamoDbStateStore(dynamodb, { tableName: table }).load(['retried']);
-    expect(decodeSeriesState(stored.get('retried')?.state).features.count).toBe(300);
+    expect(decodeCheckpoint(stored.get('retried')?.state).state.features.count).toBe(300);
     expect([...mapping.checkpoints().values()]).toEqual([handled.at(-1)]);
   });
 

@@ -8,7 +8,7 @@ import { DynamoDbStateStore } from '../../adapters/dynamodb-state-store.ts';
 import type { CliIo } from '../../cli/command.ts';
 import { replayCsv, resolveTarget } from '../../cli/replay-command.ts';
 import type { ScoredPoint } from '../../core/detection-types.ts';
-import { decodeSeriesState } from '../../core/state-codec.ts';
+import { decodeCheckpoint } from '../../functions/detect/checkpoint.ts';
 import { type Emulators, startEmulators } from '../../local/emulators.ts';
 import { CPU_SPIKE_CSV, CPU_SPIKE_INCIDENT, CPU_SPIKE_ROWS } from '../../local/samples/cpu-spike.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
@@ -99,7 +99,7 @@ describe('local stack', () => {
     const storedCount = async () => {
       const stored = await stateStore.load(['demo']);
       const state = stored.get('demo')?.state;
-      return state === undefined ? 0 : decodeSeriesState(state).features.count;
+      return state === undefined ? 0 : decodeCheckpoint(state).state.features.count;
     };
     await waitUntil('the last checkpoint', async () => (await storedCount()) === CPU_SPIKE_ROWS);
     expect(await storedCount()).toBe(CPU_SPIKE_ROWS);
