@@ -116,15 +116,13 @@ export class DynamoDbStateStore implements FeatureStateStore {
     const key = item[this.key]?.S ?? '?';
     const version = Number(item.version?.N);
     const json = item.state?.S;
-    if (!Number.isInteger(version) || version < 1 || json === undefined) {
-      throw new StateLoadError(
-        this.options.tableName,
-        [key],
-        'item lacks a numeric version or a string state',
-      );
+    const binary = item.state?.B;
+    if (!Number.isInteger(version) || version < 1 || (json === undefined && binary === undefined)) {
+      throw new StateLoadError(this.options.tableName, [key], 'item lacks a numeric version or a state');
     }
+    if (binary !== undefined) return { key, version, state: binary };
     try {
-      return { key, version, state: JSON.parse(json) };
+      return { key, version, state: JSON.parse(json as string) };
     } catch (error) {
       throw new StateLoadError(this.options.tableName, [key], `state is not JSON: ${String(error)}`);
     }
@@ -158,7 +156,9 @@ export class DynamoDbStateStore implements FeatureStateStore {
     const item: Record<string, AttributeValue> = {
       [this.key]: { S: entry.key },
       version: { N: String(entry.version + 1) },
-      state: { S: JSON.stringify(entry.state) ?? 'null' },
+      // Binary states (packed checkpoints) go in as they are; anything else as JSON text.
+      state:
+        entry.state instanceof Uint8Array ? { B: entry.state } : { S: JSON.stringify(entry.state) ?? 'null' },
       updatedAt: { N: String(now) },
     };
     if (this.options.ttlSeconds !== undefined) {

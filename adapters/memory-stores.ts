@@ -72,24 +72,18 @@ export class MemoryTimeSeriesStore implements TimeSeriesStore {
   }
 }
 
-/**
- * {@link FeatureStateStore} in memory. An object state is stored as JSON, so callers never share objects with
- * it; a string state (an encoded checkpoint) is immutable and kept as it is.
- */
+/** {@link FeatureStateStore} in memory, with DynamoDB's semantics: copies in and out, optimistic versions. */
 export class MemoryStateStore implements FeatureStateStore {
-  private readonly items = new Map<string, { stored: string; json: boolean; version: number }>();
+  private readonly items = new Map<string, { stored: string | Uint8Array; version: number }>();
 
   /** Missing keys are absent from the result: such a series is new and starts at version 0. */
   async load(keys: readonly string[]): Promise<Map<string, VersionedState>> {
     const found = new Map<string, VersionedState>();
     for (const key of keys) {
       const item = this.items.get(key);
-      if (item)
-        found.set(key, {
-          key,
-          version: item.version,
-          state: item.json ? JSON.parse(item.stored) : item.stored,
-        });
+      if (!item) continue;
+      const state = typeof item.stored === 'string' ? JSON.parse(item.stored) : Buffer.from(item.stored);
+      found.set(key, { key, version: item.version, state });
     }
     return found;
   }
@@ -102,18 +96,15 @@ export class MemoryStateStore implements FeatureStateStore {
         conflicts.push(entry.key);
         continue;
       }
-      const stored = typeof entry.state === 'string' ? entry.state : (JSON.stringify(entry.state) ?? 'null');
-      this.items.set(entry.key, {
-        stored,
-        json: typeof entry.state !== 'string',
-        version: entry.version + 1,
-      });
+      // Stored as a copy, as a database would: bytes as bytes (like a binary attribute), the rest as JSON.
+      const stored =
+        entry.state instanceof Uint8Array ? Buffer.from(entry.state) : (JSON.stringify(entry.state) ?? 'null');
+      this.items.set(entry.key, { stored, version: entry.version + 1 });
     }
     return { conflicts };
   }
 }
 
-/** {@link AlertPublisher} in memory: captures each transition once per `episodeId#kind`, in publish order. */
 export class MemoryAlertPublisher implements AlertPublisher {
   private readonly seen = new Set<string>();
   private readonly captured: EpisodeTransition[] = [];

@@ -12,25 +12,42 @@ export interface Checkpoint {
   readonly sequence: string;
 }
 
-const PREFIX = 'k1';
+/** Bytes before the state: magic "k1", the sequence number's length, the sequence number (at most 128 digits). */
+const HEADER_BYTES = 136;
+const MAGIC = [0x6b, 0x31] as const; // "k1"
+const MAX_SEQUENCE_DIGITS = HEADER_BYTES - 3;
+const ZERO = 0x30;
 
-/** Encodes a checkpoint as `k1:<sequence>:<packed state>`. */
-export function encodeCheckpoint(checkpoint: Checkpoint): string {
-  return `${PREFIX}:${checkpoint.sequence}:${encodeSeriesState(checkpoint.state)}`;
+/** Encodes a checkpoint as binary: a fixed header carrying the sequence number, then the packed state. */
+export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
+  const { sequence } = checkpoint;
+  if (sequence.length > MAX_SEQUENCE_DIGITS || !/^\d*$/.test(sequence)) {
+    throw new RangeError(
+      `sequence number "${sequence.slice(0, 40)}" is not a decimal of at most ${MAX_SEQUENCE_DIGITS} digits`,
+    );
+  }
+  const bytes = encodeSeriesState(checkpoint.state, HEADER_BYTES);
+  bytes[0] = MAGIC[0];
+  bytes[1] = MAGIC[1];
+  bytes[2] = sequence.length;
+  for (let i = 0; i < sequence.length; i++) bytes[3 + i] = sequence.charCodeAt(i);
+  return bytes;
 }
 
 /** Decodes what {@link encodeCheckpoint} wrote; throws a StateCodecError for anything else. */
 export function decodeCheckpoint(stored: unknown): Checkpoint {
-  if (typeof stored !== 'string') throw new StateCodecError('stored checkpoint is not a string');
-  const first = stored.indexOf(':');
-  const second = stored.indexOf(':', first + 1);
-  if (first < 0 || second < 0 || stored.slice(0, first) !== PREFIX) {
-    throw new StateCodecError(`stored checkpoint does not start with "${PREFIX}:<sequence>:"`);
+  if (!(stored instanceof Uint8Array)) throw new StateCodecError('stored checkpoint is not binary');
+  if (stored.length < HEADER_BYTES || stored[0] !== MAGIC[0] || stored[1] !== MAGIC[1]) {
+    throw new StateCodecError('stored checkpoint does not start with the "k1" header');
   }
-  const sequence = stored.slice(first + 1, second);
-  if (!/^\d*$/.test(sequence))
-    throw new StateCodecError(`stored sequence number "${sequence}" is not decimal`);
-  return { sequence, state: decodeSeriesState(stored.slice(second + 1)) };
+  const length = stored[2] as number;
+  let sequence = '';
+  for (let i = 0; i < length && i < MAX_SEQUENCE_DIGITS; i++) {
+    const digit = (stored[3 + i] as number) - ZERO;
+    if (digit < 0 || digit > 9) throw new StateCodecError('stored sequence number is not decimal');
+    sequence += String(digit);
+  }
+  return { sequence, state: decodeSeriesState(stored.subarray(HEADER_BYTES)) };
 }
 
 /** True when sequence number `a` comes after `b` (decimal strings of any length; '' is before all). */

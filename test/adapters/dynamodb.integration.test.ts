@@ -97,6 +97,21 @@ describe('DynamoDB adapters against dynalite', () => {
     expect(Number(raw.Item?.expiresAt?.N)).toBeGreaterThan(Date.now() / 1_000);
   });
 
+  it('keeps a binary checkpoint as a binary attribute, byte for byte', async () => {
+    // Prepare
+    const store = new DynamoDbStateStore(client, { tableName: stateTable });
+    const bytes = Uint8Array.from({ length: 1024 }, (_, i) => (i * 37) % 256);
+
+    // Act
+    await store.save([{ key: 'binary', version: 0, state: bytes }]);
+    const loaded = await store.load(['binary']);
+    const raw = await client.send(new GetItemCommand({ TableName: stateTable, Key: { pk: { S: 'binary' } } }));
+
+    // Assess
+    expect(loaded.get('binary')?.state).toEqual(bytes);
+    expect(raw.Item?.state?.B).toBeInstanceOf(Uint8Array);
+  });
+
   it('loads more keys than one BatchGetItem carries', async () => {
     // Prepare
     const store = new DynamoDbStateStore(client, { tableName: stateTable });

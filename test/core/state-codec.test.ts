@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Detector, type SeriesDetectorState } from '../../core/detector.ts';
+import { Detector, newSeriesDetectorState, type SeriesDetectorState } from '../../core/detector.ts';
 import type { MeasurementEvent } from '../../core/events/event-schema.ts';
 import { decodeSeriesState, encodeSeriesState, StateCodecError } from '../../core/state-codec.ts';
 import { loadModel } from '../../models/model-store.ts';
@@ -31,19 +31,31 @@ describe('state codec', () => {
     await detector.detect(events(0, 900), kept);
     await detector.detect(events(0, 900), restored);
     // Act
-    const text = encodeSeriesState(restored.get('s') as SeriesDetectorState);
-    restored.set('s', decodeSeriesState(text));
+    const bytes = encodeSeriesState(restored.get('s') as SeriesDetectorState);
+    restored.set('s', decodeSeriesState(bytes));
     const a = await detector.detect(events(900, 1200), kept);
     const b = await detector.detect(events(900, 1200), restored);
     // Assess
     expect(b.points.map((p) => p.probability)).toEqual(a.points.map((p) => p.probability));
-    expect(decodeSeriesState(text)).toEqual(JSON.parse(JSON.stringify(decodeSeriesState(text))));
+    expect(decodeSeriesState(bytes)).toEqual(JSON.parse(JSON.stringify(decodeSeriesState(bytes))));
+    expect(decodeSeriesState(bytes.slice(0)).features).toEqual(decodeSeriesState(bytes).features);
+  });
+
+  it('reads a state from bytes at any offset, as a database client may hand them over', () => {
+    // Prepare
+    const bytes = encodeSeriesState(newSeriesDetectorState());
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    // Act
+    const decoded = decodeSeriesState(shifted.subarray(3));
+    // Assess
+    expect(decoded).toEqual(newSeriesDetectorState());
   });
 
   it('refuses what it did not write, saying why', () => {
     // Act / Assess
     expect(() => decodeSeriesState({ v: 1 })).toThrow(StateCodecError);
-    expect(() => decodeSeriesState('AAAA')).toThrow(/not a packed detector state/);
-    expect(() => decodeSeriesState(Buffer.alloc(22 * 8).toString('base64'))).toThrow(/format 0/);
+    expect(() => decodeSeriesState(new Uint8Array(12))).toThrow(/not a packed detector state/);
+    expect(() => decodeSeriesState(new Uint8Array(22 * 8))).toThrow(/format 0/);
   });
 });

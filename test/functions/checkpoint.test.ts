@@ -26,8 +26,14 @@ describe('checkpoint', () => {
 
   it('refuses what it did not write', () => {
     // Act / Assess
+    const valid = encodeCheckpoint({ state: newSeriesDetectorState(), sequence: '12' });
+    const wrongMagic = Uint8Array.from(valid);
+    wrongMagic[1] = 0x32;
+    const notDecimal = Uint8Array.from(valid);
+    notDecimal[4] = 0x61;
     expect(() => decodeCheckpoint({ v: 1 })).toThrow(StateCodecError);
-    expect(() => decodeCheckpoint('k2:1:AAAA')).toThrow(/k1:/);
-    expect(() => decodeCheckpoint('k1:12a:AAAA')).toThrow(/not decimal/);
+    expect(() => decodeCheckpoint('k1:1:AAAA')).toThrow(/not binary/);
+    expect(() => decodeCheckpoint(wrongMagic)).toThrow(/"k1" header/);
+    expect(() => decodeCheckpoint(notDecimal)).toThrow(/not decimal/);
   });
 });
