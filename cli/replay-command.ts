@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import {
   KinesisClient,
   PutRecordsCommand,
@@ -7,21 +5,25 @@ import {
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { parse } from 'csv-parse';
 import { isRetryableAwsError } from '../adapters/aws-errors.ts';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from '../adapters/backoff.ts';
 import { EVENT_LIMITS, parseEvent } from '../core/events/event-schema.ts';
 import { LOCAL_CREDENTIALS } from '../local/emulators.ts';
 import { DEFAULT_STACK_FILE, readLiveStackInfo } from '../local/stack-info.ts';
 import { CliError, type CliIo, type Command, parseOptions, singleFile, UsageError } from './command.ts';
+import {
+  type CsvRecord,
+  knownColumn,
+  numberCell,
+  numericColumns,
+  timestampCell,
+  timestampColumn,
+} from './csv-columns.ts';
+import { csvReadError, fileSize, readCsv } from './csv-file.ts';
+import { BAD_ROWS_SHOWN, badRowsNote, count, Progress } from './progress.ts';
 
 /** Kinesis's limit on records per PutRecords call. */
 export const KINESIS_MAX_PUT_RECORDS = 500;
-const TIMESTAMP_NAMES = new Set(['timestamp', 'time', 'date', 'ts']);
-const EPOCH_NUMBER = /^\d+(?:\.\d+)?$/;
-const BAD_ROWS_SHOWN = 20;
-const PROGRESS_TTY_MS = 250;
-const PROGRESS_LOG_MS = 10_000;
 /** Eight attempts, 100 ms doubling to 5 s: rides out a throttled shard for about 15 s before giving up. */
 const PUT_BACKOFF: Partial<BackoffOptions> = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 5_000 };
 
@@ -129,23 +131,14 @@ export async function replayCsv(
     ? Math.min(KINESIS_MAX_PUT_RECORDS, Math.max(1, Math.round(options.rate / 10)))
     : KINESIS_MAX_PUT_RECORDS;
 
-  const input = createReadStream(options.file);
-  let header: string[] = [];
-  const parser = parse({
-    columns: (names: string[]) => {
-      header = names;
-      return names;
-    },
-    bom: true,
-    info: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-  });
-  input.once('error', (error) => parser.destroy(error));
-  input.pipe(parser);
-
+  const { input, rows, header } = readCsv(options.file);
   const counts = { rows: 0, sent: 0, bad: 0, retried: 0 };
-  const progress = new Progress(io, size, started);
+  const progress = new Progress(io, {
+    totalBytes: size,
+    started,
+    describe: (sent, perSecond, percent) =>
+      `sent ${count(sent)} records, ${count(perSecond)} records/s, ${percent.toFixed(0)}% of the file read`,
+  });
   let columns: { timestamp: string; value: string } | undefined;
   let pending: PutRecordsRequestEntry[] = [];
   const flush = async () => {
@@ -158,12 +151,9 @@ export async function replayCsv(
   };
 
   try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: Record<string, string>;
-      info: { lines: number };
-    }>) {
+    for await (const { record, info } of rows) {
       counts.rows += 1;
-      columns ??= chooseColumns(header, record, options);
+      columns ??= chooseColumns(header(), record, options);
       const event = toEvent(record, columns, options.series);
       if ('error' in event) {
         counts.bad += 1;
@@ -175,8 +165,7 @@ export async function replayCsv(
     }
     if (pending.length > 0) await flush();
   } catch (error) {
-    if (error instanceof CliError || typeof (error as { code?: unknown }).code !== 'string') throw error;
-    throw new CliError(`cannot read ${options.file} as CSV: ${(error as Error).message}`);
+    throw csvReadError(options.file, error);
   } finally {
     progress.done();
     input.destroy();
@@ -184,7 +173,7 @@ export async function replayCsv(
   if (counts.rows === 0)
     throw new CliError(`${options.file} has no data rows: a CSV with a header row is expected`);
   const summary = { ...counts, badRows: counts.bad, seconds: (performance.now() - started) / 1000 };
-  const shown = counts.bad > BAD_ROWS_SHOWN ? ` (first ${BAD_ROWS_SHOWN} shown)` : '';
+  const shown = badRowsNote(counts.bad);
   io.stderr.write(
     `replayed ${count(counts.sent)} of ${count(counts.rows)} rows as series "${options.series}" into ${target.description} ` +
       `in ${summary.seconds.toFixed(1)} s; ${count(counts.bad)} bad rows skipped${shown}, ${count(counts.retried)} records retried\n`,
@@ -239,25 +228,16 @@ function describePutError(error: unknown, target: ReplayTarget): Error {
   return error as Error;
 }
 
+/** Chooses the timestamp and value columns from the options, or from the header and the first row. */
 function chooseColumns(
   header: readonly string[],
-  first: Readonly<Record<string, string>>,
+  first: CsvRecord,
   options: ReplayOptions,
 ): { timestamp: string; value: string } {
-  const known = (name: string, flag: string) => {
-    if (!header.includes(name)) {
-      throw new UsageError(
-        `${flag} "${name}" is not a column of ${options.file} (columns: ${header.join(', ')})`,
-      );
-    }
-    return name;
-  };
-  const timestamp = options.timestampColumn
-    ? known(options.timestampColumn, '--timestamp')
-    : (header.find((n) => TIMESTAMP_NAMES.has(n.trim().toLowerCase())) ?? (header[0] as string));
+  const timestamp = timestampColumn(header, options.timestampColumn, options.file);
   const value = options.valueColumn
-    ? known(options.valueColumn, '--value')
-    : header.find((n) => n !== timestamp && first[n]?.trim() !== '' && Number.isFinite(Number(first[n])));
+    ? knownColumn(header, options.valueColumn, '--value', options.file)
+    : numericColumns(header, timestamp, [first])[0];
   if (value === undefined) {
     throw new UsageError(
       `no numeric column in ${options.file} besides "${timestamp}"; name one with --value`,
@@ -269,70 +249,22 @@ function chooseColumns(
 
 /** The wire event of one row, validated by the event schema; or the rule it broke. */
 function toEvent(
-  record: Readonly<Record<string, string>>,
+  record: CsvRecord,
   columns: { timestamp: string; value: string },
   series: string,
 ): { series: string; timestamp: number; value: number } | { error: string } {
-  const time = record[columns.timestamp]?.trim();
-  const cell = record[columns.value]?.trim();
   const parsed = parseEvent({
     series,
-    timestamp: time !== undefined && EPOCH_NUMBER.test(time) ? Number(time) : time,
-    value: cell === undefined || cell === '' || !Number.isFinite(Number(cell)) ? cell : Number(cell),
+    timestamp: timestampCell(record[columns.timestamp]),
+    value: numberCell(record[columns.value]),
   });
   if (!parsed.ok) return { error: parsed.error.message };
   return { series, timestamp: parsed.event.timestamp, value: parsed.event.values.value as number };
 }
 
-async function fileSize(file: string): Promise<number> {
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new CliError(`${file} is not a file`);
-    return info.size;
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-}
-
 async function sleepUntil(at: number): Promise<void> {
   const ms = at - performance.now();
   if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Progress on stderr: redrawn in place on a terminal, one line every 10 s otherwise. */
-class Progress {
-  private lastShown = 0;
-  private drawn = false;
-
-  constructor(
-    private readonly io: CliIo,
-    private readonly totalBytes: number,
-    private readonly started: number,
-  ) {}
-
-  update(sent: number, bytesRead: number): void {
-    const now = performance.now();
-    if (now - this.lastShown < (this.io.stderrIsTty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS)) return;
-    this.lastShown = now;
-    const rate = sent / Math.max(0.001, (now - this.started) / 1000);
-    const percent = this.totalBytes > 0 ? Math.min(100, (100 * bytesRead) / this.totalBytes) : 100;
-    const text = `sent ${count(sent)} records, ${count(rate)} records/s, ${percent.toFixed(0)}% of the file read`;
-    if (this.io.stderrIsTty) {
-      this.io.stderr.write(`\r\x1b[K${text}`);
-      this.drawn = true;
-    } else {
-      this.io.stderr.write(`${text}\n`);
-    }
-  }
-
-  done(): void {
-    if (this.drawn) this.io.stderr.write('\r\x1b[K');
-  }
-}
-
-function count(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
 }
 
 const USAGE = `Usage: seismo replay FILE.csv --series NAME [options]
