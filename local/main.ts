@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { type LocalStack, startLocalStack } from './stack.ts';
+import { type LocalStack, stackInfoOf, startLocalStack } from './stack.ts';
 import { DEFAULT_STACK_FILE, readLiveStackInfo, removeStackInfo, writeStackInfo } from './stack-info.ts';
 
 /**
@@ -41,17 +41,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('exit', () => removeStackInfo(process.pid));
 
-  await writeStackInfo({
-    version: 1,
-    pid: process.pid,
-    region: stack.region,
-    kinesisEndpoint: stack.kinesisEndpoint,
-    streamName: stack.streamName,
-    dynamodbEndpoint: stack.dynamodbEndpoint,
-    httpUrl: stack.httpUrl,
-    startedAt: new Date().toISOString(),
-    emulatorPids: { kinesis: stack.emulators.kinesis.pid, dynamodb: stack.emulators.dynamodb.pid },
-  });
+  await writeStackInfo(stackInfoOf(stack));
   process.stdout.write(banner(stack, (performance.now() - started) / 1000));
 }
 

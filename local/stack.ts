@@ -14,6 +14,7 @@ import { loadModel } from '../models/model-store.ts';
 import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
 import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
 import { startHttpApi } from './http-api.ts';
+import type { StackInfo } from './stack-info.ts';
 import { TerminalAlertPublisher, TerminalDeadLetters } from './terminal-sinks.ts';
 
 /**
@@ -258,4 +259,19 @@ class ActivityLine {
     );
     this.pending = 0;
   }
+}
+
+/** What `npm start` publishes in `.seismo/local.json` so that `seismo replay` finds this stack. */
+export function stackInfoOf(stack: LocalStack, pid = process.pid): StackInfo {
+  return {
+    version: 1,
+    pid,
+    region: stack.region,
+    kinesisEndpoint: stack.kinesisEndpoint,
+    streamName: stack.streamName,
+    dynamodbEndpoint: stack.dynamodbEndpoint,
+    httpUrl: stack.httpUrl,
+    startedAt: new Date().toISOString(),
+    emulatorPids: { kinesis: stack.emulators.kinesis.pid, dynamodb: stack.emulators.dynamodb.pid },
+  };
 }

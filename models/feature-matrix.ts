@@ -3,10 +3,13 @@ import { FEATURE_COUNT } from '../core/features/feature-schema.ts';
 
 /**
  * Runs a series through the detector's own feature engine and returns its feature rows, so that models
- * are trained on exactly what the detector will feed them.
+ * are trained on exactly what the detector will feed them. `state` is advanced in place.
  */
-export function featureMatrix(timestamps: ArrayLike<number>, values: ArrayLike<number>): Float32Array {
-  const state = newFeatureState();
+export function featureMatrix(
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+  state = newFeatureState(),
+): Float32Array {
   const out = new Float32Array(values.length * FEATURE_COUNT);
   for (let i = 0; i < values.length; i++) {
     const t = timestamps[i] as number;

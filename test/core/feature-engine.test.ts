@@ -7,6 +7,7 @@ import {
   updateFeatureState,
 } from '../../core/features/feature-engine.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, type FeatureName } from '../../core/features/feature-schema.ts';
+import { featureMatrix } from '../../models/feature-matrix.ts';
 import { Random } from '../../models/random.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -31,14 +32,7 @@ function noisySeries(
 
 /** Feeds points in order (as the detector does: features from the state before, then update); returns the rows. */
 function run(state: FeatureState, timestamps: readonly number[], values: readonly number[]): Float32Array {
-  const out = new Float32Array(values.length * FEATURE_COUNT);
-  for (let i = 0; i < values.length; i++) {
-    const t = timestamps[i] as number;
-    const v = values[i] as number;
-    computeFeatures(state, t, v, out, i * FEATURE_COUNT);
-    updateFeatureState(state, t, v);
-  }
-  return out;
+  return featureMatrix(timestamps, values, state);
 }
 
 function row(rows: Float32Array, i: number): Float32Array {

@@ -11,7 +11,7 @@ import type { ScoredPoint } from '../../core/detection-types.ts';
 import { decodeCheckpoint } from '../../functions/detect/checkpoint.ts';
 import { type Emulators, startEmulators } from '../../local/emulators.ts';
 import { CPU_SPIKE_CSV, CPU_SPIKE_INCIDENT, CPU_SPIKE_ROWS } from '../../local/samples/cpu-spike.ts';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { type LocalStack, stackInfoOf, startLocalStack } from '../../local/stack.ts';
 import { writeStackInfo } from '../../local/stack-info.ts';
 import { processExists, waitUntil } from '../support/wait-until.ts';
 
@@ -56,20 +56,7 @@ describe('local stack', () => {
   it('replays the sample through the real handler: scores, DynamoDB state and the spike alert', async () => {
     // Prepare: publish the stack the way npm start does, and let replay find it.
     const stackFile = join(dir, 'local.json');
-    await writeStackInfo(
-      {
-        version: 1,
-        pid: process.pid,
-        region: stack.region,
-        kinesisEndpoint: stack.kinesisEndpoint,
-        streamName: stack.streamName,
-        dynamodbEndpoint: stack.dynamodbEndpoint,
-        httpUrl: stack.httpUrl,
-        startedAt: new Date().toISOString(),
-        emulatorPids: { kinesis: emulators.kinesis.pid, dynamodb: emulators.dynamodb.pid },
-      },
-      stackFile,
-    );
+    await writeStackInfo(stackInfoOf(stack), stackFile);
     const stderr = new PassThrough();
     const io: CliIo = { stdout: new PassThrough(), stderr, stderrIsTty: false };
     const target = await resolveTarget({ stackFile });
