@@ -98,7 +98,9 @@ export class MemoryStateStore implements FeatureStateStore {
       }
       // Stored as a copy, as a database would: bytes as bytes (like a binary attribute), the rest as JSON.
       const stored =
-        entry.state instanceof Uint8Array ? Buffer.from(entry.state) : (JSON.stringify(entry.state) ?? 'null');
+        entry.state instanceof Uint8Array
+          ? Buffer.from(entry.state)
+          : (JSON.stringify(entry.state) ?? 'null');
       this.items.set(entry.key, { stored, version: entry.version + 1 });
     }
     return { conflicts };

@@ -24,7 +24,7 @@ const BATCH = 1000;
 async function openedAt(detector: Detector, series: SyntheticSeries): Promise<number[]> {
   const states = new Map<string, SeriesDetectorState>();
   const index = new Map<number, number>();
-  series.timestamps.forEach((t, i) => index.set(t, i));
+  for (const [i, t] of series.timestamps.entries()) index.set(t, i);
   const opened: number[] = [];
   for (let start = 0; start < series.values.length; start += BATCH) {
     const events: MeasurementEvent[] = [];

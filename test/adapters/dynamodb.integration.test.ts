@@ -105,7 +105,9 @@ describe('DynamoDB adapters against dynalite', () => {
     // Act
     await store.save([{ key: 'binary', version: 0, state: bytes }]);
     const loaded = await store.load(['binary']);
-    const raw = await client.send(new GetItemCommand({ TableName: stateTable, Key: { pk: { S: 'binary' } } }));
+    const raw = await client.send(
+      new GetItemCommand({ TableName: stateTable, Key: { pk: { S: 'binary' } } }),
+    );
 
     // Assess
     expect(loaded.get('binary')?.state).toEqual(bytes);
