@@ -209,6 +209,35 @@ describe('createDetectHandler', () => {
     expect(metrics.addMetric).toHaveBeenCalledWith('RecordsProcessed', 'Count', 3);
   });
 
+  it('retries from the first bad record when the dead-letter queue is down, losing and doubling nothing', async () => {
+    // Prepare
+    const events = series('a', 6, 9);
+    const records = [
+      record(JSON.stringify(events[0]), 'a', 0),
+      record(JSON.stringify(events[1]), 'a', 1),
+      record('{"series":"a","timestamp":', 'a', 2),
+      record(JSON.stringify(events[2]), 'a', 3),
+      record(JSON.stringify(events[3]), 'a', 4),
+    ];
+    const deadLetters = new RecordingDeadLetters();
+    const send = vi.spyOn(deadLetters, 'send').mockRejectedValueOnce(new Error('SQS unavailable'));
+    const { handler, timeSeries } = setup({ deadLetters });
+    // Act
+    const first = await handler({ Records: records });
+    const retry = retryOf({ Records: records }, first);
+    const second = await handler(retry);
+    // Assess
+    expect(first.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
+      records.slice(2).map((r) => r.kinesis.sequenceNumber),
+    );
+    expect(second.batchItemFailures).toEqual([]);
+    expect(send).toHaveBeenCalledTimes(2);
+    expect(deadLetters.entries.map((e) => e.sequenceNumber)).toEqual([records[2]?.kinesis.sequenceNumber]);
+    expect(timeSeries.query('a').map((p) => p.timestamp)).toEqual(
+      events.slice(0, 4).map((e) => (e as { timestamp: number }).timestamp),
+    );
+  });
+
   it('dead-letters a corrupt KPL aggregate as a whole', async () => {
     // Prepare
     const users = [{ partitionKey: 'k', data: JSON.stringify(series('k', 1, 6)[0]) }];
