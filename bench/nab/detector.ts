@@ -21,10 +21,15 @@ import { loadModel } from '../../models/model-store.ts';
 const BATCH = 1000;
 const NAB_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/;
 
-let model: Promise<OnnxScorer> | undefined;
+/** One session per model directory, shared by the files of a run. */
+const models = new Map<string | undefined, Promise<OnnxScorer>>();
 
 function sharedScorer(modelDir?: string): Promise<OnnxScorer> {
-  model ??= loadModel(modelDir).then((m) => m.scorer);
+  let model = models.get(modelDir);
+  if (!model) {
+    model = loadModel(modelDir).then((m) => m.scorer);
+    models.set(modelDir, model);
+  }
   return model;
 }
 
