@@ -3,7 +3,6 @@ import {
   PublishBatchCommand,
   type PublishBatchCommandOutput,
   type PublishBatchRequestEntry,
-  type SNSClient,
 } from '@aws-sdk/client-sns';
 import type { EpisodeTransition } from '../core/detection-types.ts';
 import type { AlertPublisher } from '../core/ports.ts';
@@ -11,6 +10,11 @@ import { isRetryableAwsError } from './aws-errors.ts';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from './backoff.ts';
 import { mapConcurrent } from './concurrency.ts';
 import { type PublishLedger, transitionId } from './publish-ledger.ts';
+
+/** The one SNS call the publisher makes; an `SNSClient` is one, and so is the local stack's in-process topic. */
+export interface SnsPublishBatchClient {
+  send(command: PublishBatchCommand): Promise<PublishBatchCommandOutput>;
+}
 
 /** SNS's limit on entries per PublishBatch call. */
 export const SNS_MAX_BATCH = 10;
@@ -73,7 +77,7 @@ export class SnsAlertPublisher implements AlertPublisher {
   private readonly fifo: boolean;
 
   constructor(
-    private readonly client: SNSClient,
+    private readonly client: SnsPublishBatchClient,
     private readonly ledger: PublishLedger,
     private readonly options: SnsAlertPublisherOptions,
   ) {

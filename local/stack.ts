@@ -8,6 +8,7 @@ import {
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import { DynamoDbPublishLedger } from '../adapters/publish-ledger.ts';
+import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import { Detector } from '../core/detector.ts';
 import { createDetectHandler, type DetectHandlerDeps } from '../functions/detect/detect-handler.ts';
 import { loadModel } from '../models/model-store.ts';
@@ -15,7 +16,7 @@ import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators
 import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
 import { startHttpApi } from './http-api.ts';
 import type { StackInfo } from './stack-info.ts';
-import { TerminalAlertPublisher, TerminalDeadLetters } from './terminal-sinks.ts';
+import { TerminalDeadLetters, TerminalTopic } from './terminal-sinks.ts';
 
 /**
  * The whole pipeline on one machine: kinesis-mock and dynalite, a stream and the DynamoDB tables, the real
@@ -62,7 +63,8 @@ export interface LocalStack {
   readonly dynamodb: DynamoDBClient;
   /** The embedded time-series store: every scored point. */
   readonly scores: MemoryTimeSeriesStore;
-  readonly alerts: TerminalAlertPublisher;
+  /** The in-process "anomalies" topic: what a subscriber would have received. */
+  readonly alerts: TerminalTopic;
   readonly deadLetters: TerminalDeadLetters;
   /** Records the handler kept failing, handed over by the event source after its retries. */
   readonly failedBatches: readonly FailedBatch[];
@@ -103,16 +105,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const scores = new MemoryTimeSeriesStore();
     const terminal = { out, color };
-    const alerts = new TerminalAlertPublisher(
-      terminal,
+    const alerts = new TerminalTopic(terminal);
+    const publisher = new SnsAlertPublisher(
+      alerts,
       new DynamoDbPublishLedger(dynamodb, { tableName: ledgerTable }),
+      {
+        topicArn: `arn:aws:sns:${emulators.region}:000000000000:seismo-anomalies`,
+      },
     );
     const deadLetters = new TerminalDeadLetters(terminal);
     const handler = createDetectHandler({
       detector: new Detector(model.scorer),
       stateStore: new DynamoDbStateStore(dynamodb, { tableName: stateTable }),
       timeSeries: scores,
-      alerts,
+      alerts: publisher,
       deadLetters,
       logger: terminalLogger(out),
     });

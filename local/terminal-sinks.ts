@@ -1,12 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { type PublishLedger, transitionId } from '../adapters/publish-ledger.ts';
+import type { PublishBatchCommand, PublishBatchCommandOutput } from '@aws-sdk/client-sns';
+import type { AlertMessage, SnsPublishBatchClient } from '../adapters/sns-alert-publisher.ts';
 import type { EpisodeTransition } from '../core/detection-types.ts';
-import type { AlertPublisher } from '../core/ports.ts';
 import type { DeadLetter, DeadLetterSink } from '../functions/detect/detect-handler.ts';
 
 /**
- * Where the local stack's outputs go instead of SNS and SQS: the terminal. Alerts and dead letters are printed
- * as they happen and kept in memory for the HTTP endpoint and the tests.
+ * Where the local stack's outputs go instead of SNS subscribers and SQS: the terminal. Alerts and dead letters
+ * are printed as they happen and kept in memory for the HTTP endpoint and the tests.
  */
 
 /** How a terminal sink writes: the stream and whether to colour it (on a TTY). */
@@ -19,31 +20,32 @@ const ANSI = { red: 31, green: 32, yellow: 33, magenta: 35, dim: 2, bold: 1 } as
 type Style = keyof typeof ANSI;
 
 /**
- * {@link AlertPublisher} that prints each episode transition on one line (opened / escalated / resolved, the
- * series, value against its expected range, probability, top features). With a ledger it has the SNS
- * publisher's once-only semantics: claim, print, mark sent; a retried batch prints nothing twice.
+ * The local stack's "anomalies" topic: the real {@link SnsAlertPublisher} publishes to it (message
+ * attributes, batches of ten, the publish ledger), and it prints each message as a subscriber would receive
+ * it, one line per episode transition.
  */
-export class TerminalAlertPublisher implements AlertPublisher {
-  private readonly published: EpisodeTransition[] = [];
+export class TerminalTopic implements SnsPublishBatchClient {
+  private readonly received: AlertMessage[] = [];
 
-  constructor(
-    private readonly options: TerminalOptions,
-    private readonly ledger?: PublishLedger,
-  ) {}
+  constructor(private readonly options: TerminalOptions) {}
 
-  async publish(transitions: readonly EpisodeTransition[]): Promise<void> {
-    const unique = new Map(transitions.map((t) => [transitionId(t), t]));
-    for (const [id, transition] of unique) {
-      if (this.ledger && !(await this.ledger.claim(id))) continue;
-      this.options.out.write(`${formatTransition(transition, this.options.color)}\n`);
-      this.published.push(transition);
-      await this.ledger?.markSent(id);
+  async send(command: PublishBatchCommand): Promise<PublishBatchCommandOutput> {
+    const entries = command.input.PublishBatchRequestEntries ?? [];
+    for (const entry of entries) {
+      const message = JSON.parse(entry.Message ?? '{}') as AlertMessage;
+      this.options.out.write(`${formatTransition(message, this.options.color)}\n`);
+      this.received.push(message);
     }
+    return {
+      Successful: entries.map((entry) => ({ Id: entry.Id, MessageId: randomUUID() })),
+      Failed: [],
+      $metadata: {},
+    };
   }
 
-  /** Transitions printed so far, oldest first. */
-  get transitions(): readonly EpisodeTransition[] {
-    return this.published;
+  /** Messages received so far, oldest first. */
+  get transitions(): readonly AlertMessage[] {
+    return this.received;
   }
 }
 

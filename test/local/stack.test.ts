@@ -79,6 +79,9 @@ describe('local stack', () => {
     const opened = stack.alerts.transitions.filter((t) => t.kind === 'opened');
     expect(opened).toHaveLength(1);
     expect(opened[0]).toMatchObject({ series: 'demo', startedAt: START + CPU_SPIKE_INCIDENT.from * STEP_MS });
+    // Published through the real SNS publisher: the message a subscriber gets, with its id and summary.
+    expect(opened[0]?.id).toBe(`${opened[0]?.episodeId}#opened`);
+    expect(opened[0]?.summary).toContain('demo');
     expect(terminal()).toMatch(/OPENED {4}demo at 2026-11-22T14:20:00Z: value 92\.61/);
 
     // Scores are written before the batch's checkpoint: wait for the last checkpoint too.
