@@ -188,8 +188,9 @@ export function handlerPath(scorer: OnnxScorer): BenchPath {
   const handler = createDetectHandler({
     detector: new Detector(scorer),
     stateStore: new MemoryStateStore(),
-    // A bounded store: the bench measures the handler, not a heap that grows by every point ever scored.
-    timeSeries: new MemoryTimeSeriesStore(100),
+    // Keeps each series' latest point only: like Timestream or InfluxDB, the handler's store sends points
+    // away; holding ~100k old points in this process would measure the garbage collector, not the handler.
+    timeSeries: new MemoryTimeSeriesStore(1),
     alerts: new MemoryAlertPublisher(),
     deadLetters: { send: async () => {} },
     // A bench whose records were skipped as re-deliveries would measure nothing: fail instead.

@@ -13,9 +13,8 @@ import { type Accepted, type DeadLetterSink, decodeBatch, type Rejected } from '
 
 export type { DeadLetter, DeadLetterSink } from './decode-records.ts';
 
-/** A series' state as last checkpointed by this container, with its version and last sequence number. */
-export interface CachedState {
-  readonly state: SeriesDetectorState;
+/** Where a warm series' checkpoint stands: the version it was saved at and the last sequence number in it. */
+interface CheckpointMark {
   version: number;
   sequence: string;
 }
@@ -29,9 +28,7 @@ export interface DetectHandlerDeps {
   readonly deadLetters: DeadLetterSink;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly metrics?: Pick<Metrics, 'addMetric' | 'addDimension'>;
-  /** Warm state of this container; a fresh map per handler by default. Entries are never shared with the detector. */
-  readonly cache?: Map<string, CachedState>;
-  /** Most series kept warm; the least recently used are dropped beyond it. 50 000 by default. */
+  /** Most series kept warm; the longest-cached are dropped beyond it. 50 000 by default. */
   readonly maxCachedSeries?: number;
 }
 
@@ -55,7 +52,10 @@ export class StoredStateError extends Error {
  * (Kinesis semantics: Lambda retries from the lowest one); a retry never updates state twice.
  */
 export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
-  const cache = deps.cache ?? new Map<string, CachedState>();
+  // The container's warm series: states as the detector left them after the last checkpoint (handed to it as
+  // they are, no copies) and where each checkpoint stands. A batch that fails forgets its series instead.
+  const warm = new Map<string, SeriesDetectorState>();
+  const marks = new Map<string, CheckpointMark>();
   const maxCached = deps.maxCachedSeries ?? 50_000;
   const { detector, logger, metrics } = deps;
 
@@ -107,32 +107,31 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
     const keys = new Set<string>();
     for (const { event } of valid)
       for (const channel in event.values) keys.add(seriesKey(event.series, channel));
-    const loaded = await loadStates([...keys]);
+    await warmUp(keys);
     // Records already folded into their series' checkpoint come round again after a retry: skip them.
     const fresh: Accepted[] = [];
     const sequences = new Map<string, string>();
     for (const accepted of valid) {
       const { event, sequenceNumber } = accepted;
-      const first = seriesKey(event.series, Object.keys(event.values)[0] as string);
-      if (!sequenceAfter(sequenceNumber, loaded.get(first)?.sequence ?? '')) continue;
-      fresh.push(accepted);
+      let applied = false;
       for (const channel in event.values) {
         const key = seriesKey(event.series, channel);
+        applied ||= !sequenceAfter(sequenceNumber, marks.get(key)?.sequence ?? '');
+        if (applied) break;
         if (sequenceAfter(sequenceNumber, sequences.get(key) ?? '')) sequences.set(key, sequenceNumber);
       }
+      if (!applied) fresh.push(accepted);
     }
     if (fresh.length < valid.length) {
       metrics?.addMetric('RecordsRedelivered', MetricUnit.Count, valid.length - fresh.length);
     }
     if (fresh.length === 0) return [];
-    const states = new Map<string, SeriesDetectorState>();
-    for (const [key, entry] of loaded) states.set(key, entry.state);
     let conflicts: readonly string[];
     let changed: string[];
     try {
       const result = await detector.detect(
         fresh.map((a) => a.event),
-        states,
+        warm,
       );
       if (result.points.length > 0) await deps.timeSeries.write(result.points);
       if (result.transitions.length > 0) await deps.alerts.publish(result.transitions);
@@ -143,30 +142,34 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
         changed.map((key) => ({
           key,
           state: encodeCheckpoint({
-            state: states.get(key) as SeriesDetectorState,
-            sequence: sequences.get(key) ?? loaded.get(key)?.sequence ?? '',
+            state: warm.get(key) as SeriesDetectorState,
+            sequence: sequences.get(key) ?? marks.get(key)?.sequence ?? '',
           }),
-          version: loaded.get(key)?.version ?? 0,
+          version: marks.get(key)?.version ?? 0,
         })),
       ));
     } catch (error) {
-      // The detector advanced the cached states in place and nothing was checkpointed: forget them, so the
+      // The detector advanced the warm states in place and nothing was checkpointed: forget them, so the
       // retry starts from the stored states.
-      for (const key of keys) cache.delete(key);
+      for (const key of keys) forget(key);
       throw error;
     }
     const conflicted = new Set(conflicts);
     for (const key of changed) {
       if (conflicted.has(key)) {
-        cache.delete(key);
+        forget(key);
+        continue;
+      }
+      const sequence = sequences.get(key) ?? marks.get(key)?.sequence ?? '';
+      const mark = marks.get(key);
+      if (mark) {
+        mark.version += 1;
+        mark.sequence = sequence;
       } else {
-        remember(key, {
-          state: states.get(key) as SeriesDetectorState,
-          version: (loaded.get(key)?.version ?? 0) + 1,
-          sequence: sequences.get(key) ?? loaded.get(key)?.sequence ?? '',
-        });
+        marks.set(key, { version: 1, sequence });
       }
     }
+    evictBeyondLimit();
     if (conflicted.size === 0) return [];
     logger?.warn('state checkpoint conflict; the series will be reloaded and its records retried', {
       keys: [...conflicted],
@@ -178,37 +181,28 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
       .map((a) => a.recordIndex);
   }
 
-  /** The batch's states: warm cache first, then the store; new series are left out. */
-  async function loadStates(keys: readonly string[]): Promise<Map<string, CachedState>> {
-    const loaded = new Map<string, CachedState>();
+  /** Loads the checkpoints of the batch's series that are not warm; series never stored stay absent (new). */
+  async function warmUp(keys: ReadonlySet<string>): Promise<void> {
     const cold: string[] = [];
-    for (const key of keys) {
-      const warm = cache.get(key);
-      // No copy: the detector advances the cached state in place, and a batch that fails evicts it.
-      if (warm) loaded.set(key, warm);
-      else cold.push(key);
-    }
-    if (cold.length === 0) return loaded;
+    for (const key of keys) if (!warm.has(key)) cold.push(key);
+    if (cold.length === 0) return;
     for (const [key, stored] of await deps.stateStore.load(cold)) {
       const { state, sequence } = decodeStoredCheckpoint(key, stored.state);
-      loaded.set(key, { state, sequence, version: stored.version });
+      warm.set(key, state);
+      marks.set(key, { version: stored.version, sequence });
     }
-    return loaded;
   }
 
-  function remember(key: string, entry: CachedState): void {
-    const cached = cache.get(key);
-    if (cached && cached.state === entry.state) {
-      // Same live object, advanced in place: only version and sequence move. Eviction is by first insertion,
-      // which for a stream is close enough to least-recently-used and spares two map operations per series.
-      cached.version = entry.version;
-      cached.sequence = entry.sequence;
-      return;
-    }
-    cache.set(key, entry);
-    if (cache.size > maxCached) {
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
+  function forget(key: string): void {
+    warm.delete(key);
+    marks.delete(key);
+  }
+
+  /** Drops the longest-warm series beyond the limit (a map iterates in insertion order). */
+  function evictBeyondLimit(): void {
+    for (const key of warm.keys()) {
+      if (warm.size <= maxCached) return;
+      forget(key);
     }
   }
 

@@ -275,6 +275,31 @@ describe('createDetectHandler', () => {
     expect(alerts.transitions.filter((t) => t.kind === 'opened')).toHaveLength(1);
   });
 
+  it('keeps at most maxCachedSeries warm and reloads the others from their checkpoints, with the same scores', async () => {
+    // Prepare
+    const a = series('a', 40, 1);
+    const b = series('b', 40, 2);
+    const batches = [0, 10, 20, 30].map((i, n) =>
+      batch([...a.slice(i, i + 10), ...b.slice(i, i + 10)], n * 20),
+    );
+    const bounded = setup({ maxCachedSeries: 1 });
+    const unbounded = setup();
+    // Act
+    for (const event of batches) {
+      await bounded.handler(event);
+      await unbounded.handler(event);
+    }
+    // Assess
+    const loads = bounded.stateStore.loadedKeys.filter((k) => k === 'a').length;
+    expect(loads).toBeGreaterThan(1);
+    expect(unbounded.stateStore.loadedKeys.filter((k) => k === 'a')).toHaveLength(1);
+    for (const name of ['a', 'b']) {
+      expect(bounded.timeSeries.query(name).map((p) => p.probability)).toEqual(
+        unbounded.timeSeries.query(name).map((p) => p.probability),
+      );
+    }
+  });
+
   it('skips a re-delivered batch by sequence number: no point of it is scored or written again', async () => {
     // Prepare: far more points of one series than the detector remembers timestamps for
     const event = batch(series('cpu', 500, 3));
