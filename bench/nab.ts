@@ -2,7 +2,8 @@
  * `npm run bench:nab`: streams the 58 NAB files through the Seismo detector, writes NAB-format result
  * CSVs, sweeps the corpus threshold per profile and prints the scores beside the published scoreboard.
  *
- * Options: `--nab DIR` (corpus, default ../shared/nab or NAB_DIR), `--out DIR` (default .bench-out/nab),
+ * Options: `--nab DIR` (corpus, default ../shared/nab or NAB_DIR), `--model DIR` (default: the shipped
+ * model), `--out DIR` (default .bench-out/nab),
  * `--json` (last stdout line is `{"standard": x, "reward_low_FP_rate": y, "reward_low_FN_rate": z}`).
  */
 import { performance } from 'node:perf_hooks';
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       nab: { type: 'string' },
+      model: { type: 'string' },
       out: { type: 'string', default: '.bench-out/nab' },
       json: { type: 'boolean', default: false },
     },
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
   const scored: ScoredFile[] = [];
   let detectMs = 0;
   for (const [n, file] of corpus.files.entries()) {
-    const detect = createNabDetector();
+    const detect = createNabDetector(values.model);
     const rows = file.rows.map((r) => ({ timestamp: r.timestamp, value: r.value }));
     const t0 = performance.now();
     const scores = await detect(rows);
