@@ -125,7 +125,7 @@ export class Detector {
           event,
           value,
           late: order === 'late',
-          expected: expectedRange(state.features),
+          expected: expectedRange(state.features, event.timestamp),
         });
       }
     }

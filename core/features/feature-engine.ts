@@ -129,20 +129,17 @@ export function computeFeatures(
   const slowDev = deviation(state.slow.variance, scale);
   const stepDev = Math.max(deviation(state.stepVariance, scale), 0.1 * slowDev);
   const hour = hourOfDay(timestamp);
-  const seasonReady =
-    state.count * state.interval >= SEASON_MIN_DAYS * DAY_MS && (state.seasonWeight[hour] ?? 0) > 0;
 
   out[offset] = clip((value - state.fast.mean) / slowDev);
   out[offset + 1] = clip((value - state.slow.mean) / slowDev);
   out[offset + 2] = clip((value - state.lastValue) / stepDev);
   out[offset + 3] = clip((state.fast.mean - state.slow.mean) / slowDev);
-  out[offset + 4] =
-    seasonReady && state.interval < HOUR_MS
-      ? clip(
-          (value - (state.seasonMean[hour] ?? 0)) /
-            Math.max(deviation(state.seasonVariance[hour] ?? 0, scale), SEASON_FLOOR * slowDev),
-        )
-      : 0;
+  out[offset + 4] = seasonReady(state, hour)
+    ? clip(
+        (value - (state.seasonMean[hour] ?? 0)) /
+          Math.max(deviation(state.seasonVariance[hour] ?? 0, scale), SEASON_FLOOR * slowDev),
+      )
+    : 0;
 }
 
 function hourOfDay(timestamp: number): number {
@@ -194,8 +191,26 @@ function updateSeason(state: FeatureState, timestamp: number, value: number): vo
   state.seasonVariance[hour] = moments.variance;
 }
 
-/** The range a series is expected in now: slow mean ± 3 deviations. */
-export function expectedRange(state: FeatureState): { low: number; high: number } {
-  const dev = Math.sqrt(Math.max(state.slow.variance, 0));
-  return { low: state.slow.mean - 3 * dev, high: state.slow.mean + 3 * dev };
+/**
+ * The range a series is expected in at `timestamp`: its profile for that hour of day ± 3 deviations once the
+ * profile has a few days behind it (what the seasonal feature compares against), else the slow mean ± 3
+ * deviations.
+ */
+export function expectedRange(state: FeatureState, timestamp: number): { low: number; high: number } {
+  const slowDev = Math.sqrt(Math.max(state.slow.variance, 0));
+  const hour = hourOfDay(timestamp);
+  if (seasonReady(state, hour)) {
+    const dev = Math.max(Math.sqrt(Math.max(state.seasonVariance[hour] ?? 0, 0)), SEASON_FLOOR * slowDev);
+    const mean = state.seasonMean[hour] ?? state.slow.mean;
+    return { low: mean - 3 * dev, high: mean + 3 * dev };
+  }
+  return { low: state.slow.mean - 3 * slowDev, high: state.slow.mean + 3 * slowDev };
+}
+
+function seasonReady(state: FeatureState, hour: number): boolean {
+  return (
+    state.interval < HOUR_MS &&
+    state.count * state.interval >= SEASON_MIN_DAYS * DAY_MS &&
+    (state.seasonWeight[hour] ?? 0) > 0
+  );
 }
