@@ -21,6 +21,8 @@ import {
   type FeatureState,
   newFeatureState,
   pointOrder,
+  STUCK_PROBABILITY,
+  stuckRun,
   updateFeatureState,
 } from './features/feature-engine.ts';
 import { FEATURE_COUNT, FEATURE_NAMES } from './features/feature-schema.ts';
@@ -118,6 +120,7 @@ export class Detector {
           continue;
         }
         computeFeatures(state.features, event.timestamp, value, features, rows.length * FEATURE_COUNT);
+        const stuck = stuckRun(state.features, value);
         if (order === 'next') updateFeatureState(state.features, event.timestamp, value);
         rows.push({
           key,
@@ -125,6 +128,7 @@ export class Detector {
           event,
           value,
           late: order === 'late',
+          stuck,
           expected: expectedRange(state.features, event.timestamp),
         });
       }
@@ -157,6 +161,8 @@ export class Detector {
       } else {
         changed.add(row.key);
         calibrated = calibrate(state.calibration, rawScore, this.options.calibration);
+        const stuck = row.stuck > 0 && calibrated.probability < STUCK_PROBABILITY;
+        if (stuck) calibrated = { probability: STUCK_PROBABILITY, surprise: calibrated.surprise };
         const step = advanceEpisode(
           state.episode,
           event.timestamp,
@@ -164,7 +170,8 @@ export class Detector {
           this.options.episodes,
         );
         if (step !== 'calm' && step !== 'ongoing') {
-          transitions.push(this.transition(step, row, topFeatures(features, i), calibrated.probability));
+          const drivers = stuck ? [{ name: 'stuck_run', value: row.stuck }] : topFeatures(features, i);
+          transitions.push(this.transition(step, row, drivers, calibrated.probability));
         }
         if (step === 'resolved') closeEpisode(state.episode);
         anomalous = step === 'opened' || step === 'ongoing' || step === 'escalated';
@@ -222,6 +229,8 @@ interface Row {
   readonly event: MeasurementEvent;
   readonly value: number;
   readonly late: boolean;
+  /** Length of the run of exact repeats when it marks the series as stuck (judged apart from the model), else 0. */
+  readonly stuck: number;
   /** The series' expected range right after this point, before later points of the batch moved it. */
   readonly expected: { readonly low: number; readonly high: number };
 }

@@ -12,7 +12,7 @@ import type { SeriesDetectorState } from './detector.ts';
 const FORMAT_VERSION = 1;
 const SEVERITIES = ['warning', 'critical'] as const;
 /** Fields before the variable-length parts. */
-const HEADER = 22;
+const HEADER = 24;
 
 /** A stored state that this version cannot read. */
 export class StateCodecError extends Error {
@@ -59,7 +59,9 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0): Uint
   out[18] = e.peakProbability;
   out[19] = e.calmPoints;
   out[20] = SEVERITIES.indexOf(e.severity);
-  out[21] = 0; // reserved
+  out[21] = f.stillRun;
+  out[22] = f.longestStill;
+  out[23] = 0; // reserved
   out.set(f.recentTimestamps, HEADER);
   out.set(f.seasonMean, HEADER + recent);
   out.set(f.seasonVariance, HEADER + recent + hours);
@@ -99,6 +101,8 @@ export function decodeSeriesState(bytes: unknown): SeriesDetectorState {
       fast: { mean: at(7), variance: at(8) },
       slow: { mean: at(9), variance: at(10) },
       stepVariance: at(11),
+      stillRun: at(21),
+      longestStill: at(22),
       recentTimestamps: slice(HEADER, recent),
       seasonMean: slice(HEADER + recent, hours),
       seasonVariance: slice(HEADER + recent + hours, hours),

@@ -28,6 +28,10 @@ export interface FeatureState {
   slow: Moments;
   /** Variance of the step between consecutive points. */
   stepVariance: number;
+  /** Consecutive points, up to the latest, that repeated the value before them exactly. */
+  stillRun: number;
+  /** The longest run of repeats seen, slowly forgotten: what a run is judged against. */
+  longestStill: number;
   /** Hour-of-day profile: mean, variance and weight per UTC hour. */
   seasonMean: number[];
   seasonVariance: number[];
@@ -60,6 +64,8 @@ export function newFeatureState(): FeatureState {
     fast: { mean: 0, variance: 0 },
     slow: { mean: 0, variance: 0 },
     stepVariance: 0,
+    stillRun: 0,
+    longestStill: 0,
     seasonMean: new Array<number>(SEASON_BUCKETS).fill(0),
     seasonVariance: new Array<number>(SEASON_BUCKETS).fill(0),
     seasonWeight: new Array<number>(SEASON_BUCKETS).fill(0),
@@ -164,6 +170,12 @@ export function updateFeatureState(state: FeatureState, timestamp: number, value
   const steps = Math.min(Math.max(elapsed / state.interval, 0.05), MAX_STEPS);
   const step = value - state.lastValue;
   state.stepVariance += warmDecay(HORIZON.step, steps, state.count) * (step * step - state.stepVariance);
+  if (step === 0) {
+    state.stillRun += 1;
+  } else {
+    state.longestStill = Math.max(state.longestStill * STILL_MEMORY, state.stillRun);
+    state.stillRun = 0;
+  }
   updateMoments(state.fast, value, warmDecay(HORIZON.fast, steps, state.count));
   updateMoments(state.slow, value, warmDecay(HORIZON.slow, steps, state.count));
   updateSeason(state, timestamp, value);
@@ -190,6 +202,30 @@ function updateSeason(state: FeatureState, timestamp: number, value: number): vo
   state.seasonMean[hour] = moments.mean;
   state.seasonVariance[hour] = moments.variance;
 }
+
+/**
+ * Evidence that a series is stuck: the length of the run of exact repeats that this value extends, when it
+ * is more than twice as long as any the series has shown lately (and at least STUCK_MIN_RUN points); else 0.
+ * A sensor that freezes breaks no threshold a model sees, so this is judged directly; series that often
+ * repeat values (counts, coarse sensors) set their own, longer bar.
+ */
+export function stuckRun(state: FeatureState, value: number): number {
+  if (state.count < STUCK_MIN_HISTORY || value !== state.lastValue) return 0;
+  const run = state.stillRun + 1;
+  return run >= Math.max(STUCK_MIN_RUN, 2 * state.longestStill + 1) ? run : 0;
+}
+
+/**
+ * A run shorter than this is never called stuck: three hours at five-minute sampling. Chosen on NAB (shorter
+ * runs cost false alarms on coarse metrics) and on the synthetic stuck sensors (all caught).
+ */
+const STUCK_MIN_RUN = 36;
+/** History needed before repeats are judged: a day at five-minute sampling. */
+const STUCK_MIN_HISTORY = 288;
+/** The anomaly probability of a stuck series: strong enough to open an episode on its own. */
+export const STUCK_PROBABILITY = 0.9999;
+/** The longest run is forgotten by this factor per run: a long-gone quiet spell stops excusing a new one. */
+const STILL_MEMORY = 0.99;
 
 /**
  * The range a series is expected in at `timestamp`: its profile for that hour of day ± 3 deviations once the

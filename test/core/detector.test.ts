@@ -181,6 +181,25 @@ describe('Detector', () => {
     });
   });
 
+  it('opens an episode when a series freezes, naming the run of repeats as the driver', async () => {
+    // Prepare: a noisy sensor that then reports one value for two hours
+    const calm = calmEvents('sensor', CALM_POINTS, 4);
+    const held = (calm[CALM_POINTS - 1] as MeasurementEvent).values.value as number;
+    const frozen = Array.from({ length: 120 }, (_, k) => ({
+      series: 'sensor',
+      timestamp: T0 + (CALM_POINTS + k) * MINUTE,
+      values: { value: held },
+      dimensions: {},
+    }));
+    // Act
+    const { transitions } = await runInBatches(detector, [...calm, ...frozen], 100);
+    // Assess
+    const opened = transitions.filter((t) => t.kind === 'opened');
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.topFeatures).toEqual([{ name: 'stuck_run', value: expect.any(Number) }]);
+    expect(opened[0]?.startedAt).toBeGreaterThan(T0 + CALM_POINTS * MINUTE);
+  });
+
   it('does not score the latest point again when it is re-delivered', async () => {
     // Prepare
     const events = withExcursion(calmEvents('cpu', CALM_POINTS + 10, 1), CALM_POINTS, 10, 100);

@@ -4,6 +4,7 @@ import {
   type FeatureState,
   newFeatureState,
   pointOrder,
+  stuckRun,
   updateFeatureState,
 } from '../../core/features/feature-engine.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, type FeatureName } from '../../core/features/feature-schema.ts';
@@ -192,5 +193,33 @@ describe('feature engine', () => {
     expect(moderate[zLong]).toBeGreaterThan(0);
     expect(enormous[zLong]).toBe(moderate[zLong]);
     expect(down[zLong]).toBe(-(moderate[zLong] as number));
+  });
+
+  it('calls a series stuck only after a run of repeats far longer than its own', () => {
+    // Prepare: a noisy series, then a frozen value; and a coarse series that repeats in short runs
+    const { timestamps, values } = noisySeries(600, 11);
+    const frozen = values[599] as number;
+    const state = newFeatureState();
+    featureMatrix(timestamps, values, state);
+    const coarse = newFeatureState();
+    const coarseValues = Array.from({ length: 1200 }, (_, i) => Math.floor(i / 10) % 3);
+    featureMatrix(
+      coarseValues.map((_, i) => T0 + i * MINUTE),
+      coarseValues,
+      coarse,
+    );
+    // Act
+    const runs: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      runs.push(stuckRun(state, frozen));
+      updateFeatureState(state, T0 + (600 + i) * MINUTE, frozen);
+    }
+    const coarseRun = stuckRun(coarse, coarseValues[1199] as number);
+    // Assess
+    const first = runs.findIndex((r) => r > 0);
+    expect(first).toBeGreaterThan(10);
+    expect(runs[first]).toBe(first + 1);
+    expect(runs.slice(first).every((r, k) => r === first + 1 + k)).toBe(true);
+    expect(coarseRun).toBe(0);
   });
 });

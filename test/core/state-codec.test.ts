@@ -56,6 +56,6 @@ describe('state codec', () => {
     // Act / Assess
     expect(() => decodeSeriesState({ v: 1 })).toThrow(StateCodecError);
     expect(() => decodeSeriesState(new Uint8Array(12))).toThrow(/not a packed detector state/);
-    expect(() => decodeSeriesState(new Uint8Array(22 * 8))).toThrow(/format 0/);
+    expect(() => decodeSeriesState(new Uint8Array(24 * 8))).toThrow(/format 0/);
   });
 });
