@@ -9,7 +9,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MODEL_DIR } from '../../models/model-store.ts';
 
 /**
@@ -103,8 +103,13 @@ describe('detect Lambda entry point', () => {
       '{"series":"cpu","timestamp":',
       JSON.stringify({ series: 'mem', timestamp: 1_700_000_000_000, values: { used: 3, free: 5 } }),
     ];
+    const stdout: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout.push(String(chunk));
+      return true;
+    });
     // Act
-    const response = await handler(event(records), context);
+    const response = await handler(event(records), context).finally(() => write.mockRestore());
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     const written = timestream
