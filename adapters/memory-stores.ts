@@ -96,11 +96,10 @@ export class MemoryStateStore implements FeatureStateStore {
         conflicts.push(entry.key);
         continue;
       }
-      // Stored as a copy, as a database would: bytes as bytes (like a binary attribute), the rest as JSON.
+      // Bytes are kept as given (the caller hands a fresh checkpoint over and never touches it again) and
+      // copied on load; anything else is stored as JSON. Either way no caller shares live objects with it.
       const stored =
-        entry.state instanceof Uint8Array
-          ? Buffer.from(entry.state)
-          : (JSON.stringify(entry.state) ?? 'null');
+        entry.state instanceof Uint8Array ? entry.state : (JSON.stringify(entry.state) ?? 'null');
       this.items.set(entry.key, { stored, version: entry.version + 1 });
     }
     return { conflicts };
