@@ -1,11 +1,5 @@
-import {
-  DEFAULT_DETECTOR_OPTIONS,
-  Detector,
-  type DetectorOptions,
-  type SeriesDetectorState,
-} from '../../core/detector.ts';
+import { Detector, type SeriesDetectorState } from '../../core/detector.ts';
 import { type MeasurementEvent, SINGLE_CHANNEL } from '../../core/events/event-schema.ts';
-import type { BatchScorer } from '../../core/scoring/batch-scorer.ts';
 import type { OnnxScorer } from '../../core/scoring/onnx-scorer.ts';
 import { loadModel } from '../../models/model-store.ts';
 
@@ -43,11 +37,9 @@ function toEpochMs(timestamp: string): number {
 /** Returns a function that scores all rows of one file, in order, streaming. */
 export function createNabDetector(
   modelDir?: string,
-  options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
-  scorer?: BatchScorer,
 ): (rows: { timestamp: string; value: number }[]) => Promise<Float64Array> {
   return async (rows) => {
-    const detector = new Detector(scorer ?? (await sharedScorer(modelDir)), options);
+    const detector = new Detector(await sharedScorer(modelDir));
     const states = new Map<string, SeriesDetectorState>();
     const scores = new Float64Array(rows.length);
     let lastScore = 0;
