@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxLineStore, InfluxWriteRejectedError } from '../../adapters/influx-line-store.ts';
-import { type InfluxTestServer, startInfluxDb } from '../support/influxdb.ts';
+import { type InfluxTestServer, influxdTestsEnabled, startInfluxDb } from '../support/influxdb.ts';
 import { point } from './fixtures.ts';
 
 const database = `seismo_it_${process.pid}_${Date.now()}`;
 
-describe('InfluxLineStore against InfluxDB 1.x', () => {
+describe.runIf(influxdTestsEnabled())('InfluxLineStore against InfluxDB 1.x', () => {
   let server: InfluxTestServer;
   beforeAll(async () => {
     server = await startInfluxDb(database);
