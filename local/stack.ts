@@ -5,9 +5,9 @@ import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
+import { DynamoDbStateStore, STATE_KEY_ATTRIBUTE } from '../adapters/dynamodb-state-store.ts';
 import { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
-import { DynamoDbPublishLedger } from '../adapters/publish-ledger.ts';
+import { DynamoDbPublishLedger, LEDGER_KEY_ATTRIBUTE } from '../adapters/publish-ledger.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import { Detector } from '../core/detector.ts';
 import { createDetectHandler, type DetectHandlerDeps } from '../functions/detect/detect-handler.ts';
@@ -99,8 +99,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     await Promise.all([
       createStream(kinesis, streamName, shardCount),
-      createTable(dynamodb, stateTable, 'pk'),
-      createTable(dynamodb, ledgerTable, 'id'),
+      createTable(dynamodb, stateTable, STATE_KEY_ATTRIBUTE),
+      createTable(dynamodb, ledgerTable, LEDGER_KEY_ATTRIBUTE),
     ]);
 
     const scores = new MemoryTimeSeriesStore();

@@ -1,77 +1,30 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { connect } from 'node:net';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbStateStore } from '../../adapters/dynamodb-state-store.ts';
-import { DynamoDbPublishLedger } from '../../adapters/publish-ledger.ts';
-import { freePort } from '../../local/emulators.ts';
+import { DynamoDbStateStore, STATE_KEY_ATTRIBUTE } from '../../adapters/dynamodb-state-store.ts';
+import { DynamoDbPublishLedger, LEDGER_KEY_ATTRIBUTE } from '../../adapters/publish-ledger.ts';
+import { type Emulator, localDynamoDbClient, startDynalite } from '../../local/emulators.ts';
+import { createTable } from '../../local/stack.ts';
 
 const run = `${process.pid}-${Date.now()}`;
 const stateTable = `seismo-state-${run}`;
 const ledgerTable = `seismo-published-${run}`;
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`dynalite exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`dynalite did not listen on ${port} within 15 s`);
-}
-
-async function createTable(client: DynamoDBClient, name: string, key: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: name });
-}
-
 describe('DynamoDB adapters against dynalite', () => {
-  let dynalite: ChildProcess;
+  let dynalite: Emulator;
   let client: DynamoDBClient;
 
   beforeAll(async () => {
-    const port = await freePort();
-    const cli = createRequire(import.meta.url).resolve('dynalite/cli.js');
-    dynalite = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', String(port)], {
-      stdio: 'ignore',
-    });
-    await waitForPort(port, dynalite);
-    client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await Promise.all([createTable(client, stateTable, 'pk'), createTable(client, ledgerTable, 'id')]);
+    dynalite = await startDynalite();
+    client = localDynamoDbClient(dynalite.endpoint);
+    await Promise.all([
+      createTable(client, stateTable, STATE_KEY_ATTRIBUTE),
+      createTable(client, ledgerTable, LEDGER_KEY_ATTRIBUTE),
+    ]);
   });
 
   afterAll(async () => {
     client?.destroy();
-    if (dynalite && dynalite.exitCode === null) {
-      const exited = new Promise((resolve) => dynalite.once('exit', resolve));
-      dynalite.kill('SIGTERM');
-      await exited;
-    }
+    await dynalite?.stop();
   });
 
   it('saves and loads state with optimistic concurrency', async () => {
