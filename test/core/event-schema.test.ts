@@ -63,6 +63,18 @@ describe('parseEvent', () => {
       expect(parsed.dimensions).toEqual({ site: 'north', line: '2' });
     });
 
+    it('backslashes every store reads alike, and non-ASCII text', () => {
+      // Prepare
+      const input = event({
+        series: 'C:\\temp\\disk',
+        dimensions: { région: 'Zürich · 東京', path: 'a\\b' },
+      });
+      // Act
+      const parsed = accepted(input);
+      // Assess
+      expect(parsed.series).toBe('C:\\temp\\disk');
+    });
+
     it('limits exactly at their maximum', () => {
       // Prepare
       const input = {
@@ -157,6 +169,77 @@ describe('parseEvent', () => {
       ],
       ['a non-string dimension value', event({ dimensions: { host: 7 } }), 'dimensions.host', /string/],
       ['a string value', event({ value: '1' }), 'value', /number/],
+      ['a value whose square overflows', event({ value: 1e200 }), 'value', /at most 1e\+100 in magnitude/],
+      ['a line break in the series', event({ series: 'cpu\nload' }), 'series', /control characters/],
+      [
+        'an escape sequence in the series',
+        event({ series: 'cpu\u001b[31m' }),
+        'series',
+        /control characters/,
+      ],
+      [
+        'a NUL in a channel name',
+        event({ value: undefined, values: { 'a\u0000': 1 } }),
+        'values.a\u0000',
+        /control/,
+      ],
+      ['a series ending in a backslash', event({ series: 'cpu\\' }), 'series', /backslash must not end it/],
+      [
+        'a double backslash in a dimension',
+        event({ dimensions: { dir: 'C:\\\\x' } }),
+        'dimensions.dir',
+        /backslash/,
+      ],
+      ['a dimension named "series"', event({ dimensions: { series: 'x' } }), 'dimensions.series', /reserved/],
+      [
+        'a dimension named "Channel"',
+        event({ dimensions: { Channel: 'x' } }),
+        'dimensions.Channel',
+        /reserved/,
+      ],
+      ['a dimension named "time"', event({ dimensions: { time: 'x' } }), 'dimensions.time', /reserved/],
+      ['a dimension starting with "ts_"', event({ dimensions: { ts_x: 'x' } }), 'dimensions.ts_x', /ts_/],
+      ['a dimension starting with "_"', event({ dimensions: { _x: 'x' } }), 'dimensions._x', /InfluxDB/],
+      ['a dimension name with ":"', event({ dimensions: { 'a:b': 'x' } }), 'dimensions.a:b', /":"/],
+      [
+        'a 61-byte dimension name',
+        event({ dimensions: { ['é'.repeat(31)]: 'x' } }),
+        `dimensions.${'é'.repeat(31)}`,
+        /60 bytes/,
+      ],
+      [
+        'a year-0001 timestamp',
+        event({ timestamp: '0001-01-01T00:00:00Z' }),
+        'timestamp',
+        /between 1973-03-03 and 2262/,
+      ],
+      [
+        'a year-9999 timestamp',
+        event({ timestamp: '9999-12-31T00:00:00Z' }),
+        'timestamp',
+        /between 1973-03-03 and 2262/,
+      ],
+      ['a timestamp of 1e300', event({ timestamp: 1e300 }), 'timestamp', /between 1973-03-03 and 2262/],
+      [
+        'a "__proto__" channel',
+        event({ value: undefined, values: JSON.parse('{"__proto__": 1, "a": 2}') }),
+        'values.__proto__',
+        /not allowed/,
+      ],
+      [
+        'a "__proto__" dimension',
+        event({ dimensions: JSON.parse('{"__proto__": "x"}') }),
+        'dimensions.__proto__',
+        /not allowed/,
+      ],
+      [
+        'series, channel and dimensions over 1536 bytes together',
+        event({
+          dimensions: Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`d${i}`, 'v'.repeat(220)])),
+        }),
+        'dimensions',
+        /over the limit of 1536/,
+      ],
     ])('%s', (_label, input, field, rule) => {
       // Prepare: the input above
       // Act
@@ -201,6 +284,35 @@ describe('parseEvent', () => {
       const error = rejected(input);
       // Assess
       expect(error.issues).toContainEqual({ field: 'timestamp', rule: expect.stringMatching(/finite/) });
+    });
+
+    it('a timestamp too far ahead of the receiving clock, or older than the store accepts, when given a clock', () => {
+      // Prepare
+      const now = EPOCH_MS;
+      const window = { now, maxFutureMs: 300_000, maxAgeMs: 86_400_000 };
+      // Act
+      const ahead = parseEvent(event({ timestamp: now + 300_001 }), window);
+      const justAhead = parseEvent(event({ timestamp: now + 300_000 }), window);
+      const old = parseEvent(event({ timestamp: now - 86_400_001 }), window);
+      const historyWithoutClock = parseEvent(event({ timestamp: now - 86_400_001 }));
+      // Assess
+      expect(ahead.ok ? 'accepted' : ahead.error.message).toMatch(
+        /timestamp: is 300 s ahead .* at most 300 s ahead/,
+      );
+      expect(justAhead.ok).toBe(true);
+      expect(old.ok ? 'accepted' : old.error.message).toMatch(/timestamp: is older than the 1 days/);
+      expect(historyWithoutClock.ok).toBe(true);
+    });
+
+    it('thousands of broken channels with a bounded reason', () => {
+      // Prepare
+      const values = Object.fromEntries(Array.from({ length: 6_000 }, (_, i) => [`c${i}`, 'x']));
+      // Act
+      const error = rejected(event({ value: undefined, values }));
+      // Assess
+      expect(error.issues.length).toBeLessThanOrEqual(10);
+      expect(error.message).toMatch(/and \d+ more issue\(s\)$/);
+      expect(error.message.length).toBeLessThan(2_000);
     });
 
     it('a calendar-impossible date rather than rolling it into the next month', () => {
