@@ -6,7 +6,13 @@ import {
   type KeysAndAttributes,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { FeatureStateStore, SaveResult, VersionedState } from '../core/ports.ts';
+import {
+  type FeatureStateStore,
+  type QuarantinedState,
+  type SaveResult,
+  UNVERSIONED,
+  type VersionedState,
+} from '../core/ports.ts';
 import { isConditionalCheckFailed } from './aws-errors.ts';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from './backoff.ts';
 import { mapConcurrent } from './concurrency.ts';
@@ -22,7 +28,10 @@ export interface DynamoDbStateStoreOptions {
   readonly tableName: string;
   /** Partition key attribute (string); `pk` by default. */
   readonly keyAttribute?: string;
-  /** When set, items carry `expiresAt` (epoch seconds) this far after their last save, for the table's TTL. */
+  /**
+   * When set, items carry `expiresAt` (epoch seconds) this far after their last save, for the table's TTL:
+   * the state of a series that stopped reporting goes away, and reads treat an expired item as gone.
+   */
   readonly ttlSeconds?: number;
   /** Epoch ms; `Date.now` by default. */
   readonly now?: () => number;
@@ -32,7 +41,16 @@ export interface DynamoDbStateStoreOptions {
   readonly concurrency?: number;
 }
 
-/** Thrown when loading state fails: keys left unprocessed after every retry, or an item that cannot be read. */
+/**
+ * Prefix of the keys quarantined states are kept under. Series keys never hold control characters
+ * (validation refuses them), so a quarantined copy can never be mistaken for, or overwrite, a series.
+ */
+export const QUARANTINE_PREFIX = '\u001fquarantine\u001f';
+
+/** How long a quarantined copy is kept for inspection before the table's TTL removes it. */
+const QUARANTINE_TTL_SECONDS = 30 * 24 * 3600;
+
+/** Thrown when loading state fails: keys left unprocessed after every retry. */
 export class StateLoadError extends Error {
   override readonly name = 'StateLoadError';
   constructor(
@@ -90,8 +108,8 @@ export class DynamoDbStateStore implements FeatureStateStore {
     let request: KeysAndAttributes | undefined = {
       Keys: keys.map((k) => ({ [this.key]: { S: k } })),
       ConsistentRead: true,
-      ProjectionExpression: '#k, #v, #s',
-      ExpressionAttributeNames: { '#k': this.key, '#v': 'version', '#s': 'state' },
+      ProjectionExpression: '#k, #v, #s, #e',
+      ExpressionAttributeNames: { '#k': this.key, '#v': 'version', '#s': 'state', '#e': 'expiresAt' },
     };
     for (let attempt = 1; request?.Keys?.length; attempt++) {
       if (attempt > 1) {
@@ -112,19 +130,23 @@ export class DynamoDbStateStore implements FeatureStateStore {
     }
   }
 
+  /** Reads an item as stored; what cannot be parsed is returned as it is, for the caller to quarantine. */
   private parse(item: Record<string, AttributeValue>): VersionedState {
     const key = item[this.key]?.S ?? '?';
-    const version = Number(item.version?.N);
+    const number = Number(item.version?.N);
+    const version = Number.isInteger(number) && number >= 1 ? number : UNVERSIONED;
     const json = item.state?.S;
     const binary = item.state?.B;
-    if (!Number.isInteger(version) || version < 1 || (json === undefined && binary === undefined)) {
-      throw new StateLoadError(this.options.tableName, [key], 'item lacks a numeric version or a state');
-    }
+    // The table's TTL deletes expired items days late; until then they read as gone (the series starts afresh).
+    const expiresAt = Number(item.expiresAt?.N);
+    if (Number.isFinite(expiresAt) && expiresAt * 1_000 <= this.now())
+      return { key, version, state: undefined };
     if (binary !== undefined) return { key, version, state: binary };
+    if (json === undefined) return { key, version, state: undefined };
     try {
-      return { key, version, state: JSON.parse(json as string) };
-    } catch (error) {
-      throw new StateLoadError(this.options.tableName, [key], `state is not JSON: ${String(error)}`);
+      return { key, version, state: JSON.parse(json) };
+    } catch {
+      return { key, version, state: json };
     }
   }
 
@@ -148,14 +170,32 @@ export class DynamoDbStateStore implements FeatureStateStore {
     return { conflicts };
   }
 
+  /** Copies each unreadable state under {@link QUARANTINE_PREFIX}, with the reason, for 30 days. */
+  async quarantine(entries: readonly QuarantinedState[]): Promise<void> {
+    const now = this.now();
+    await mapConcurrent(entries, this.options.concurrency ?? 16, async (entry) => {
+      const item: Record<string, AttributeValue> = {
+        [this.key]: { S: `${QUARANTINE_PREFIX}${entry.key}\u001f${now}` },
+        series: { S: entry.key },
+        version: { N: String(entry.version) },
+        reason: { S: entry.reason.slice(0, 4_000) },
+        quarantinedAt: { N: String(now) },
+        expiresAt: { N: String(Math.floor(now / 1_000) + QUARANTINE_TTL_SECONDS) },
+      };
+      if (entry.state instanceof Uint8Array) item.state = { B: entry.state };
+      else if (entry.state !== undefined) item.state = { S: JSON.stringify(entry.state) ?? 'null' };
+      await this.client.send(new PutItemCommand({ TableName: this.options.tableName, Item: item }));
+    });
+  }
+
   private putCommand(entry: VersionedState): PutItemCommand {
-    if (!Number.isInteger(entry.version) || entry.version < 0) {
-      throw new RangeError(`state version of ${entry.key} must be an integer >= 0, got ${entry.version}`);
+    if (!Number.isInteger(entry.version) || entry.version < UNVERSIONED) {
+      throw new RangeError(`state version of ${entry.key} must be an integer >= -1, got ${entry.version}`);
     }
     const now = this.now();
     const item: Record<string, AttributeValue> = {
       [this.key]: { S: entry.key },
-      version: { N: String(entry.version + 1) },
+      version: { N: String(Math.max(entry.version, 0) + 1) },
       // Binary states (packed checkpoints) go in as they are; anything else as JSON text.
       state:
         entry.state instanceof Uint8Array ? { B: entry.state } : { S: JSON.stringify(entry.state) ?? 'null' },
@@ -164,13 +204,37 @@ export class DynamoDbStateStore implements FeatureStateStore {
     if (this.options.ttlSeconds !== undefined) {
       item.expiresAt = { N: String(Math.floor(now / 1_000) + this.options.ttlSeconds) };
     }
-    const isNew = entry.version === 0;
     return new PutItemCommand({
       TableName: this.options.tableName,
       Item: item,
-      ConditionExpression: isNew ? 'attribute_not_exists(#k)' : '#v = :expected',
-      ExpressionAttributeNames: isNew ? { '#k': this.key } : { '#v': 'version' },
-      ...(!isNew && { ExpressionAttributeValues: { ':expected': { N: String(entry.version) } } }),
+      ...this.condition(entry.version),
     });
+  }
+
+  /** The write happens only if the stored item is still the one read: absent, at `version`, or versionless. */
+  private condition(
+    version: number,
+  ): Pick<
+    PutItemCommand['input'],
+    'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  > {
+    if (version === 0) {
+      return {
+        ConditionExpression: 'attribute_not_exists(#k)',
+        ExpressionAttributeNames: { '#k': this.key },
+      };
+    }
+    if (version === UNVERSIONED) {
+      return {
+        ConditionExpression: 'attribute_exists(#k) AND (NOT attribute_type(#v, :number) OR #v < :one)',
+        ExpressionAttributeNames: { '#k': this.key, '#v': 'version' },
+        ExpressionAttributeValues: { ':number': { S: 'N' }, ':one': { N: '1' } },
+      };
+    }
+    return {
+      ConditionExpression: '#v = :expected',
+      ExpressionAttributeNames: { '#v': 'version' },
+      ExpressionAttributeValues: { ':expected': { N: String(version) } },
+    };
   }
 }

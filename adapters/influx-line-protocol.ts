@@ -1,9 +1,12 @@
 import type { ScoredPoint } from '../core/detection-types.ts';
+import { SINGLE_CHANNEL } from '../core/events/event-schema.ts';
+import { nameRuleBroken } from '../core/events/name-rules.ts';
 
 /**
  * Encoding of scored points as InfluxDB line protocol, valid for InfluxDB 1.x and 2.x (and so Amazon
- * Timestream for InfluxDB): `measurement,series=..,<dimensions> value=..,raw_score=..,probability=..,
- * anomalous=true,model_version=".." <epoch ms>`, tags sorted by key as InfluxDB recommends.
+ * Timestream for InfluxDB): `measurement,channel=..,series=..,<dimensions> value=..,raw_score=..,
+ * probability=..,anomalous=true,model_version=".." <epoch ms>`, tags sorted by key as InfluxDB recommends;
+ * the channel tag only for a named channel.
  */
 
 /** Thrown for a name or value that line protocol cannot carry; names the series, the element and the rule. */
@@ -18,31 +21,20 @@ export class InfluxLineProtocolError extends Error {
   }
 }
 
-/** What to escape in an element, and which backslashes would make it ambiguous. */
-interface EscapeRule {
-  readonly specials: RegExp;
-  readonly ambiguous: RegExp;
-}
-const MEASUREMENT: EscapeRule = { specials: /[, ]/g, ambiguous: /\\(?:$|[\\, ])/ };
-const KEY: EscapeRule = { specials: /[,= ]/g, ambiguous: /\\(?:$|[\\,= ])/ };
+/** What to escape in a measurement name and in tag keys and values. */
+const MEASUREMENT = /[, ]/g;
+const KEY = /[,= ]/g;
 
 /**
  * Escapes commas, spaces (and `=` outside measurements) with a backslash. Backslashes stay literal, which 1.x
- * and 2.x read alike, so a backslash at the end or before another backslash or an escaped character, and
- * any line break, are refused: the two versions would read them differently, or not at all.
+ * and 2.x read alike; the names validation accepts (core/events/name-rules.ts) never hold a backslash either
+ * version would read differently, nor a control character.
  */
-function escapeName(text: string, rule: EscapeRule, series: string, element: string): string {
+function escapeName(text: string, specials: RegExp, series: string, element: string): string {
   if (text === '') throw new InfluxLineProtocolError(series, element, 'must not be empty');
-  if (/[\r\n]/.test(text))
-    throw new InfluxLineProtocolError(series, element, 'must not contain a line break');
-  if (rule.ambiguous.test(text)) {
-    throw new InfluxLineProtocolError(
-      series,
-      element,
-      'a backslash must not end it nor precede a backslash, comma, space or equals sign',
-    );
-  }
-  return text.replace(rule.specials, (c) => `\\${c}`);
+  const broken = nameRuleBroken(text);
+  if (broken) throw new InfluxLineProtocolError(series, element, broken);
+  return text.replace(specials, (c) => `\\${c}`);
 }
 
 function escapeStringField(text: string): string {
@@ -55,9 +47,10 @@ export function toLine(measurement: string, point: ScoredPoint): string {
   let line = escapeName(measurement, MEASUREMENT, series, 'the measurement');
 
   const tags: [string, string][] = [['series', series]];
+  if (point.channel !== SINGLE_CHANNEL) tags.push(['channel', point.channel]);
   for (const [key, value] of Object.entries(point.dimensions)) {
-    // Line protocol has no empty tag values; the series tag wins over a dimension of the same name.
-    if (key !== 'series' && value !== '') tags.push([key, value]);
+    // Line protocol has no empty tag values; validation refuses dimensions named like Seismo's own tags.
+    if (key !== 'series' && key !== 'channel' && value !== '') tags.push([key, value]);
   }
   tags.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [key, value] of tags) {

@@ -1,7 +1,7 @@
 import type { ScoredPoint } from '../core/detection-types.ts';
-import type { TimeSeriesStore } from '../core/ports.ts';
+import type { RejectedPoint, TimeSeriesStore, WriteResult } from '../core/ports.ts';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from './backoff.ts';
-import { toLine } from './influx-line-protocol.ts';
+import { InfluxLineProtocolError, toLine } from './influx-line-protocol.ts';
 
 /** An InfluxDB 1.x target: `/write?db=..&precision=ms`, optionally with a retention policy and basic auth. */
 export interface InfluxV1Target {
@@ -66,9 +66,15 @@ export class InfluxWriteFailedError extends Error {
   }
 }
 
+/** Statuses that say the data itself was refused (bad line, too large, outside retention), not the request. */
+const DATA_REFUSED = new Set([400, 413, 422]);
+
 /**
  * {@link TimeSeriesStore} writing InfluxDB line protocol over HTTP at millisecond precision, to 1.x or 2.x.
- * Idempotent: InfluxDB keeps one point per series, tag set and timestamp, the last write winning.
+ * Idempotent: InfluxDB keeps one point per series, tag set and timestamp, the last write winning. When
+ * InfluxDB refuses the data of a request (400, 413, 422), the request is split in halves until the refused
+ * lines stand alone; those come back as rejected with InfluxDB's message, and every other line is stored.
+ * Other refusals (401, 403, 404: credentials, bucket) throw, as they concern every point alike.
  */
 export class InfluxLineStore implements TimeSeriesStore {
   private readonly backoff: BackoffOptions;
@@ -91,11 +97,39 @@ export class InfluxLineStore implements TimeSeriesStore {
     this.headers = headers;
   }
 
-  async write(points: readonly ScoredPoint[]): Promise<void> {
-    // Encode everything first, so a point that cannot be encoded fails the call before anything is sent.
-    const lines = points.map((point) => toLine(this.measurement, point));
-    for (let i = 0; i < lines.length; i += this.batchSize) {
-      await this.post(lines.slice(i, i + this.batchSize));
+  async write(points: readonly ScoredPoint[]): Promise<WriteResult> {
+    const rejected: RejectedPoint[] = [];
+    const encoded: { point: ScoredPoint; line: string }[] = [];
+    for (const point of points) {
+      try {
+        encoded.push({ point, line: toLine(this.measurement, point) });
+      } catch (error) {
+        if (!(error instanceof InfluxLineProtocolError)) throw error;
+        rejected.push({ point, reason: error.message });
+      }
+    }
+    for (let i = 0; i < encoded.length; i += this.batchSize) {
+      await this.postIsolating(encoded.slice(i, i + this.batchSize), rejected);
+    }
+    return { rejected };
+  }
+
+  /** Posts the lines; when InfluxDB refuses their data, halves them until each refused line is alone. */
+  private async postIsolating(
+    lines: readonly { point: ScoredPoint; line: string }[],
+    rejected: RejectedPoint[],
+  ): Promise<void> {
+    try {
+      await this.post(lines.map((l) => l.line));
+    } catch (error) {
+      if (!(error instanceof InfluxWriteRejectedError) || !DATA_REFUSED.has(error.status)) throw error;
+      if (lines.length === 1) {
+        rejected.push({ point: (lines[0] as { point: ScoredPoint }).point, reason: error.message });
+        return;
+      }
+      const half = Math.ceil(lines.length / 2);
+      await this.postIsolating(lines.slice(0, half), rejected);
+      await this.postIsolating(lines.slice(half), rejected);
     }
   }
 

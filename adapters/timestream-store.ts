@@ -7,7 +7,8 @@ import {
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
 import type { ScoredPoint } from '../core/detection-types.ts';
-import type { TimeSeriesStore } from '../core/ports.ts';
+import { SINGLE_CHANNEL } from '../core/events/event-schema.ts';
+import type { RejectedPoint, TimeSeriesStore, WriteResult } from '../core/ports.ts';
 import { isRetryableAwsError } from './aws-errors.ts';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from './backoff.ts';
 
@@ -22,29 +23,6 @@ export interface TimestreamStoreOptions {
   readonly measureName?: string;
   /** Retries of throttled and 5xx calls, on top of the SDK's own. */
   readonly backoff?: Partial<BackoffOptions>;
-}
-
-/** A record Timestream refused for a reason other than being a duplicate, after one retry. */
-export interface RejectedPoint {
-  readonly series: string;
-  readonly timestamp: number;
-  readonly reason: string;
-}
-
-/** Thrown when records stay rejected after their retry; names each point and Timestream's reason. */
-export class TimestreamRejectedRecordsError extends Error {
-  override readonly name = 'TimestreamRejectedRecordsError';
-  constructor(
-    readonly table: string,
-    readonly rejected: readonly RejectedPoint[],
-  ) {
-    const shown = rejected
-      .slice(0, 5)
-      .map((r) => `${r.series}@${r.timestamp}: ${r.reason}`)
-      .join('; ');
-    const more = rejected.length > 5 ? ` (and ${rejected.length - 5} more)` : '';
-    super(`Timestream table ${table} rejected ${rejected.length} record(s): ${shown}${more}`);
-  }
 }
 
 /** Thrown when a WriteRecords call is still throttled or failing server-side after every attempt. */
@@ -63,8 +41,10 @@ export class TimestreamWriteFailedError extends Error {
 
 /**
  * {@link TimeSeriesStore} on Amazon Timestream for LiveAnalytics: one multi-measure record per point
- * (value, raw_score, probability, anomalous, model_version), dimensioned by series and the point's dimensions.
- * Idempotent: a point already stored for the same series and time is rejected as a duplicate and dropped.
+ * (value, raw_score, probability, anomalous, model_version), dimensioned by series, channel (for a named
+ * channel) and the point's dimensions. Idempotent: the same record written again is accepted, and one already
+ * stored with other values is reported as a duplicate by Timestream and left as it is. A record Timestream
+ * rejects for another reason gets one more try, then is returned as rejected; its batch-mates are stored.
  */
 export class TimestreamStore implements TimeSeriesStore {
   private readonly backoff: BackoffOptions;
@@ -80,28 +60,32 @@ export class TimestreamStore implements TimeSeriesStore {
     this.table = `${options.databaseName}.${options.tableName}`;
   }
 
-  async write(points: readonly ScoredPoint[]): Promise<void> {
-    for (let i = 0; i < points.length; i += TIMESTREAM_MAX_RECORDS) {
-      await this.writeChunk(points.slice(i, i + TIMESTREAM_MAX_RECORDS));
+  async write(points: readonly ScoredPoint[]): Promise<WriteResult> {
+    const rejected: RejectedPoint[] = [];
+    const sendable: ScoredPoint[] = [];
+    for (const point of points) {
+      const broken = recordRuleBroken(point);
+      if (broken) rejected.push({ point, reason: broken });
+      else sendable.push(point);
     }
+    for (let i = 0; i < sendable.length; i += TIMESTREAM_MAX_RECORDS) {
+      rejected.push(...(await this.writeChunk(sendable.slice(i, i + TIMESTREAM_MAX_RECORDS))));
+    }
+    return { rejected };
   }
 
-  private async writeChunk(points: readonly ScoredPoint[]): Promise<void> {
+  private async writeChunk(points: readonly ScoredPoint[]): Promise<RejectedPoint[]> {
     const records = points.map(toRecord);
     const firstRejections = (await this.send(records)).filter((r) => !isDuplicate(r));
-    if (firstRejections.length === 0) return;
+    if (firstRejections.length === 0) return [];
 
-    // Rejections other than duplicates get one more chance, then are reported by name.
+    // Rejections other than duplicates get one more chance, then are returned with Timestream's reason.
     const retryPoints = firstRejections.map((r) => pointAt(points, r.RecordIndex));
     const secondRejections = (await this.send(retryPoints.map(toRecord))).filter((r) => !isDuplicate(r));
-    if (secondRejections.length === 0) return;
-    throw new TimestreamRejectedRecordsError(
-      this.table,
-      secondRejections.map((r) => {
-        const point = pointAt(retryPoints, r.RecordIndex);
-        return { series: point.series, timestamp: point.timestamp, reason: r.Reason ?? 'unknown' };
-      }),
-    );
+    return secondRejections.map((r) => ({
+      point: pointAt(retryPoints, r.RecordIndex),
+      reason: `Timestream table ${this.table} rejected the record: ${r.Reason ?? 'no reason given'}`,
+    }));
   }
 
   /** Sends one WriteRecords call, retrying throttling and 5xx; returns the rejected records, if any. */
@@ -132,12 +116,33 @@ export class TimestreamStore implements TimeSeriesStore {
   }
 }
 
-function toRecord(point: ScoredPoint): _Record {
-  const dimensions: Dimension[] = [{ Name: 'series', Value: point.series }];
-  for (const [name, value] of Object.entries(point.dimensions).sort(([a], [b]) => a.localeCompare(b))) {
-    // The series dimension wins over a point dimension of the same name; Timestream refuses empty values.
-    if (name !== 'series' && value !== '') dimensions.push({ Name: name, Value: value });
+/** Timestream's limit on a record's dimensions (names and values) and on the whole record, in bytes. */
+const MAX_DIMENSION_BYTES = 2_048;
+
+/** Why Timestream would refuse this point's record whatever the retries, or undefined. */
+function recordRuleBroken(point: ScoredPoint): string | undefined {
+  let bytes = 0;
+  for (const { Name, Value } of dimensionsOf(point))
+    bytes += Buffer.byteLength(Name ?? '') + Buffer.byteLength(Value ?? '');
+  if (bytes > MAX_DIMENSION_BYTES) {
+    return `dimensions take ${bytes} bytes, over Timestream's ${MAX_DIMENSION_BYTES} per series`;
   }
+  return undefined;
+}
+
+function dimensionsOf(point: ScoredPoint): Dimension[] {
+  const dimensions: Dimension[] = [{ Name: 'series', Value: point.series }];
+  if (point.channel !== SINGLE_CHANNEL) dimensions.push({ Name: 'channel', Value: point.channel });
+  for (const [name, value] of Object.entries(point.dimensions).sort(([a], [b]) => a.localeCompare(b))) {
+    // Validation refuses dimensions named like Seismo's own; Timestream refuses empty values.
+    if (name !== 'series' && name !== 'channel' && value !== '')
+      dimensions.push({ Name: name, Value: value });
+  }
+  return dimensions;
+}
+
+function toRecord(point: ScoredPoint): _Record {
+  const dimensions = dimensionsOf(point);
   const measures: MeasureValue[] = [];
   for (const [name, value] of [
     ['value', point.value],

@@ -73,7 +73,12 @@ export async function scoreBatch(
       const key = seriesKey(event.series, channel);
       const point = result.points[next];
       let score: RowScore | undefined;
-      if (point && point.series === key && point.timestamp === event.timestamp) {
+      if (
+        point &&
+        point.series === event.series &&
+        point.channel === channel &&
+        point.timestamp === event.timestamp
+      ) {
         next += 1;
         repeated = false;
         score = { probability: point.probability, anomalous: point.anomalous };

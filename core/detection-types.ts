@@ -8,8 +8,10 @@ export type Severity = 'warning' | 'critical';
 
 /** One measurement after scoring. A multi-channel event yields one point per channel. */
 export interface ScoredPoint {
-  /** Series key; for a multi-channel event `series/channel`. */
+  /** The event's series, as sent. */
   readonly series: string;
+  /** The measurement's channel: `value` for a single-value event, else the name in the event's `values`. */
+  readonly channel: string;
   /** Epoch milliseconds. */
   readonly timestamp: number;
   readonly value: number;
@@ -32,9 +34,15 @@ export interface FeatureContribution {
 /** A change in a series' anomaly episode: the unit of alerting (one incident, one episode). */
 export interface EpisodeTransition {
   readonly kind: 'opened' | 'resolved' | 'escalated';
-  /** Stable id of the episode: `series` plus its start time. Used to publish each transition once. */
+  /**
+   * Stable, opaque id of the episode (hex, from series, channel and start time): the same in every message
+   * about it, safe as a key in any system (dedup keys, message ids). Used to publish each transition once.
+   */
   readonly episodeId: string;
+  /** The event's series, as sent. */
   readonly series: string;
+  /** The channel: `value` for single-value events. Series and channel together identify the measurement. */
+  readonly channel: string;
   readonly dimensions: Readonly<Record<string, string>>;
   readonly severity: Severity;
   /** Epoch ms of the first anomalous point. */

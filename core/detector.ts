@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type CalibrationOptions,
   type CalibrationState,
@@ -71,11 +72,44 @@ export interface DetectionResult {
   readonly late: number;
   /** Series keys whose state changed and needs a checkpoint. */
   readonly changed: ReadonlySet<string>;
+  /** Series whose state stopped being finite and was started afresh, with the reason (log it). */
+  readonly resets: readonly SeriesReset[];
 }
+
+/** A series whose state was started afresh because a number in it was no longer finite. */
+export interface SeriesReset {
+  readonly key: string;
+  readonly reason: string;
+}
+
+/**
+ * Separates series and channel in a key. Validation refuses control characters in both, so a key cannot
+ * be read two ways (`a/b` the series and `a` with channel `b` are different keys).
+ */
+const KEY_SEPARATOR = '\u001f';
 
 /** Key of one channel of one series: its own features, calibration and episode. */
 export function seriesKey(series: string, channel: string): string {
-  return channel === SINGLE_CHANNEL ? series : `${series}/${channel}`;
+  return channel === SINGLE_CHANNEL ? series : `${series}${KEY_SEPARATOR}${channel}`;
+}
+
+/** The series and channel a key was made of. */
+export function parseSeriesKey(key: string): { series: string; channel: string } {
+  const at = key.lastIndexOf(KEY_SEPARATOR);
+  return at < 0
+    ? { series: key, channel: SINGLE_CHANNEL }
+    : { series: key.slice(0, at), channel: key.slice(at + 1) };
+}
+
+/** A person-readable name of a key: the series, and ` · channel` for a named channel. */
+export function displayKey(key: string): string {
+  const { series, channel } = parseSeriesKey(key);
+  return channel === SINGLE_CHANNEL ? series : `${series} · ${channel}`;
+}
+
+/** The opaque id of the episode of series key `key` that started at `startedAt` (128 bits, hex). */
+export function episodeIdOf(key: string, startedAt: number): string {
+  return createHash('sha256').update(`${key}\u0000${startedAt}`).digest('hex').slice(0, 32);
 }
 
 /**
@@ -104,6 +138,7 @@ export class Detector {
     // One buffer per call: concurrent batches on one detector never share feature rows.
     const features = new Float32Array(channels * FEATURE_COUNT);
     const rows: Row[] = [];
+    const resets: SeriesReset[] = [];
     let duplicates = 0;
     for (const event of events) {
       for (const channel in event.values) {
@@ -121,9 +156,24 @@ export class Detector {
         }
         computeFeatures(state.features, event.timestamp, value, features, rows.length * FEATURE_COUNT);
         const stuck = stuckRun(state.features, value);
-        if (order === 'next') updateFeatureState(state.features, event.timestamp, value);
+        if (order === 'next') {
+          updateFeatureState(state.features, event.timestamp, value);
+          const broken = nonFiniteField(state.features);
+          if (broken) {
+            // Bounded inputs keep the state finite; should arithmetic still break, the series starts afresh
+            // without the point that broke it, rather than going blind for good. The point itself was scored
+            // from the state before it.
+            resets.push({
+              key,
+              reason: `feature state field ${broken} is not finite after a value of ${value}`,
+            });
+            state = newSeriesDetectorState();
+            states.set(key, state);
+          }
+        }
         rows.push({
           key,
+          channel,
           state,
           event,
           value,
@@ -134,7 +184,7 @@ export class Detector {
       }
     }
     const raw = await this.scorer.score(features, rows.length);
-    return this.calibrateRows(rows, features, raw, duplicates);
+    return { ...this.calibrateRows(rows, features, raw, duplicates), resets };
   }
 
   private calibrateRows(
@@ -142,7 +192,7 @@ export class Detector {
     features: Float32Array,
     raw: Float32Array,
     duplicates: number,
-  ): DetectionResult {
+  ): Omit<DetectionResult, 'resets'> {
     const points: ScoredPoint[] = new Array(rows.length);
     const surprises = new Float64Array(rows.length);
     const transitions: EpisodeTransition[] = [];
@@ -178,7 +228,8 @@ export class Detector {
       }
       surprises[i] = calibrated.surprise;
       points[i] = {
-        series: row.key,
+        series: event.series,
+        channel: row.channel,
         timestamp: event.timestamp,
         value: row.value,
         dimensions: event.dimensions,
@@ -201,8 +252,9 @@ export class Detector {
     const startedAt = episode.openedAt ?? row.event.timestamp;
     return {
       kind,
-      episodeId: `${row.key}@${startedAt}`,
-      series: row.key,
+      episodeId: episodeIdOf(row.key, startedAt),
+      series: row.event.series,
+      channel: row.channel,
       dimensions: row.event.dimensions,
       severity: episode.severity,
       startedAt,
@@ -225,6 +277,7 @@ function topFeatures(features: Float32Array, index: number): FeatureContribution
 
 interface Row {
   readonly key: string;
+  readonly channel: string;
   readonly state: SeriesDetectorState;
   readonly event: MeasurementEvent;
   readonly value: number;
@@ -233,4 +286,24 @@ interface Row {
   readonly stuck: number;
   /** The series' expected range right after this point, before later points of the batch moved it. */
   readonly expected: { readonly low: number; readonly high: number };
+}
+
+/** The first number of a feature state that is not finite, by name, or undefined when all are. */
+function nonFiniteField(f: FeatureState): string | undefined {
+  const scalars = {
+    lastValue: f.lastValue,
+    interval: f.interval,
+    'fast.mean': f.fast.mean,
+    'fast.variance': f.fast.variance,
+    'slow.mean': f.slow.mean,
+    'slow.variance': f.slow.variance,
+    stepVariance: f.stepVariance,
+  };
+  for (const [name, x] of Object.entries(scalars)) if (!Number.isFinite(x)) return name;
+  for (let h = 0; h < f.seasonMean.length; h++) {
+    if (!Number.isFinite(f.seasonMean[h] as number) || !Number.isFinite(f.seasonVariance[h] as number)) {
+      return `season[${h}]`;
+    }
+  }
+  return undefined;
 }

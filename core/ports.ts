@@ -8,10 +8,26 @@ import type { EpisodeTransition, ScoredPoint } from './detection-types.ts';
 /** A series' serialized detector state with the version it was read at (optimistic concurrency). */
 export interface VersionedState {
   readonly key: string;
-  /** JSON-serializable state as produced by the detector. */
+  /** The state as stored: bytes (a packed checkpoint) or JSON-serializable data; anything, when corrupted. */
   readonly state: unknown;
-  /** Version read from the store; 0 when the series is new. */
+  /**
+   * Version read from the store; 0 when the series is new, {@link UNVERSIONED} when an item exists without a
+   * readable version (a save at that version replaces it).
+   */
   readonly version: number;
+}
+
+/** The version of a stored item that has none readable: only a quarantine-and-replace can move past it. */
+export const UNVERSIONED = -1;
+
+/** An unreadable stored state, moved aside so its series can start afresh and a person can inspect it. */
+export interface QuarantinedState {
+  readonly key: string;
+  /** The stored state as read, kept as it was. */
+  readonly state: unknown;
+  readonly version: number;
+  /** Why it could not be read. */
+  readonly reason: string;
 }
 
 /** Outcome of a checkpoint: keys whose version moved on underneath us must be reloaded and retried. */
@@ -21,14 +37,35 @@ export interface SaveResult {
 
 /** Per-series detector state, checkpointed once per series per batch. */
 export interface FeatureStateStore {
+  /** Never throws for an item's content: what cannot be parsed comes back as it is, for quarantine. */
   load(keys: readonly string[]): Promise<Map<string, VersionedState>>;
-  /** Writes `state` at `version + 1` only if the stored version is still `version`. */
+  /**
+   * Writes `state` at `version + 1` (at 1 for {@link UNVERSIONED}) only if the stored version is still
+   * `version`. May save some entries and then throw: callers cannot assume all or nothing.
+   */
   save(entries: readonly VersionedState[]): Promise<SaveResult>;
+  /** Keeps unreadable states aside (never where a series key can be) before their series start afresh. */
+  quarantine(entries: readonly QuarantinedState[]): Promise<void>;
 }
 
-/** Where every scored point goes. Must be idempotent for the same series and timestamp. */
+/** A point a time-series store refused for good (a retry would fail the same way), with its reason. */
+export interface RejectedPoint {
+  readonly point: ScoredPoint;
+  readonly reason: string;
+}
+
+/** What a write did: every point stored, but for those refused for good. */
+export interface WriteResult {
+  readonly rejected: readonly RejectedPoint[];
+}
+
+/**
+ * Where every scored point goes. Idempotent for the same series, channel and timestamp written with the
+ * same scores. A point the store refuses for good is returned, not thrown, so its batch-mates are stored;
+ * transient failures (throttling, outages) throw.
+ */
 export interface TimeSeriesStore {
-  write(points: readonly ScoredPoint[]): Promise<void>;
+  write(points: readonly ScoredPoint[]): Promise<WriteResult>;
 }
 
 /** Where episode transitions go. Each transition is delivered once, even when its batch is retried. */

@@ -24,19 +24,20 @@ export class StateCodecError extends Error {
 
 /**
  * Encodes a state into fresh bytes, leaving the first `reserve` bytes (a multiple of 8) for the caller's own
- * header, so a checkpoint is one allocation.
+ * header and `trailer` bytes after the state for the caller's own data, so a checkpoint is one allocation.
  */
-export function encodeSeriesState(state: SeriesDetectorState, reserve = 0): Uint8Array {
+export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trailer = 0): Buffer {
   if (reserve % 8 !== 0) throw new RangeError(`reserve must be a multiple of 8 bytes, got ${reserve}`);
   const { features: f, calibration: c, episode: e } = state;
   const recent = f.recentTimestamps.length;
   const hours = f.seasonMean.length;
   const size = HEADER + recent + 3 * hours;
+  const total = reserve + size * 8 + trailer;
   // Node's buffer pool hands out small buffers without an allocation each, at 8-byte-aligned offsets.
-  let bytes = Buffer.allocUnsafe(reserve + size * 8);
+  let bytes = Buffer.allocUnsafe(total);
   // Pool memory holds old data: zero the caller's header so nothing stale is ever stored.
   bytes.fill(0, 0, reserve);
-  if (bytes.byteOffset % 8 !== 0) bytes = Buffer.alloc(reserve + size * 8);
+  if (bytes.byteOffset % 8 !== 0) bytes = Buffer.alloc(total);
   const out = new Float64Array(bytes.buffer, bytes.byteOffset + reserve, size);
   out[0] = FORMAT_VERSION;
   out[1] = recent;
@@ -67,6 +68,23 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0): Uint
   out.set(f.seasonVariance, HEADER + recent + hours);
   out.set(f.seasonWeight, HEADER + recent + 2 * hours);
   return bytes;
+}
+
+/**
+ * How many bytes the packed state at the start of `bytes` takes (to find what a caller stored after it);
+ * throws a {@link StateCodecError} when they do not start with a packed state.
+ */
+export function packedStateLength(bytes: Uint8Array): number {
+  if (bytes.length < HEADER * 8)
+    throw new StateCodecError(`stored state is ${bytes.length} bytes: too short`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER * 8);
+  const recent = view.getFloat64(8, true);
+  const hours = view.getFloat64(16, true);
+  const fields = HEADER + recent + 3 * hours;
+  if (!Number.isInteger(fields) || fields < HEADER || fields * 8 > bytes.length) {
+    throw new StateCodecError('stored state header promises more fields than it holds');
+  }
+  return fields * 8;
 }
 
 /** Decodes bytes written by {@link encodeSeriesState}; throws a {@link StateCodecError} otherwise. */

@@ -1,53 +1,195 @@
-import type { SeriesDetectorState } from '../../core/detector.ts';
-import { decodeSeriesState, encodeSeriesState, StateCodecError } from '../../core/state-codec.ts';
+import type { EpisodeTransition, ScoredPoint } from '../../core/detection-types.ts';
+import { parseSeriesKey, type SeriesDetectorState } from '../../core/detector.ts';
+import {
+  decodeSeriesState,
+  encodeSeriesState,
+  packedStateLength,
+  StateCodecError,
+} from '../../core/state-codec.ts';
 
 /**
- * What the detect handler stores per series: the detector state and the Kinesis sequence number of the last
- * record folded into it. One series stays on one shard, in order, so a record at or below that sequence
- * number is a re-delivery (a retried batch, a bisected half) and is skipped, whatever its timestamp.
+ * What the detect handler stores per series, in one conditional write: the detector state, where in the
+ * stream it stands (the shard and the sequence number of the last record folded into it), and the outbox:
+ * the points and transitions that batch produced. The write comes first and the side effects after, so a
+ * container working from a stale cache loses the write race before anything leaves it, and a delivery that
+ * fails is retried from the outbox, with the scores as first computed.
  */
 export interface Checkpoint {
   readonly state: SeriesDetectorState;
+  /** Shard whose records the sequence number belongs to; '' for a checkpoint of the first format. */
+  readonly shard: string;
   /** Decimal Kinesis sequence number; '' before the first record. */
   readonly sequence: string;
+  readonly outbox: Outbox;
 }
 
-/** Bytes before the state: magic "k1", the sequence number's length, the sequence number (at most 128 digits). */
-const HEADER_BYTES = 136;
-const MAGIC = [0x6b, 0x31] as const; // "k1"
-const MAX_SEQUENCE_DIGITS = HEADER_BYTES - 3;
-const ZERO = 0x30;
+/** The outputs of the batch that wrote a checkpoint, to deliver after it was saved. */
+export interface Outbox {
+  readonly points: readonly ScoredPoint[];
+  readonly transitions: readonly EpisodeTransition[];
+}
 
-/** Encodes a checkpoint as binary: a fixed header carrying the sequence number, then the packed state. */
-export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
-  const { sequence } = checkpoint;
+/** An outbox with nothing in it. */
+export const EMPTY_OUTBOX: Outbox = Object.freeze({ points: [], transitions: [] });
+
+const MAX_SEQUENCE_DIGITS = 128;
+const MAX_SHARD_CHARS = 64;
+/** Magic "k2", two lengths, the outbox length, the sequence number and the shard id, then the state. */
+const HEADER_BYTES = 8 + MAX_SEQUENCE_DIGITS + MAX_SHARD_CHARS;
+const MAGIC = 0x6b; // "k"
+const FORMAT = 0x32; // "2"
+/** The first format: magic "k1", the sequence number's length and digits in 136 bytes, then the state. */
+const LEGACY_FORMAT = 0x31;
+const LEGACY_HEADER_BYTES = 136;
+/** Per point: timestamp, value, raw score, probability (float64), flags (byte), dimensions and model index. */
+const POINT_BYTES = 4 * 8 + 1 + 2 + 2;
+
+/** Encodes a checkpoint as binary: header, packed state, then the outbox. */
+export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
+  const { sequence, shard, outbox } = checkpoint;
   if (sequence.length > MAX_SEQUENCE_DIGITS || !/^\d*$/.test(sequence)) {
     throw new RangeError(
       `sequence number "${sequence.slice(0, 40)}" is not a decimal of at most ${MAX_SEQUENCE_DIGITS} digits`,
     );
   }
-  const bytes = encodeSeriesState(checkpoint.state, HEADER_BYTES);
-  bytes[0] = MAGIC[0];
-  bytes[1] = MAGIC[1];
+  if (shard.length > MAX_SHARD_CHARS || !/^[\x21-\x7e]*$/.test(shard)) {
+    throw new RangeError(
+      `shard id "${shard.slice(0, 40)}" is not printable ASCII of at most ${MAX_SHARD_CHARS}`,
+    );
+  }
+  const { points, transitions } = outbox;
+  const dimensions: Readonly<Record<string, string>>[] = [];
+  const dimensionIndex = new Map<object, number>();
+  const models: string[] = [];
+  for (const point of points) {
+    if (!dimensionIndex.has(point.dimensions)) {
+      dimensionIndex.set(point.dimensions, dimensions.length);
+      dimensions.push(point.dimensions);
+    }
+    if (!models.includes(point.modelVersion)) models.push(point.modelVersion);
+  }
+  const text =
+    points.length === 0 && transitions.length === 0
+      ? ''
+      : JSON.stringify({ d: dimensions, m: models, t: transitions });
+  const textBytes = Buffer.byteLength(text);
+  const outboxBytes =
+    points.length === 0 && textBytes === 0 ? 0 : 4 + points.length * POINT_BYTES + textBytes;
+
+  const bytes = encodeSeriesState(checkpoint.state, HEADER_BYTES, outboxBytes);
+  bytes[0] = MAGIC;
+  bytes[1] = FORMAT;
   bytes[2] = sequence.length;
-  for (let i = 0; i < sequence.length; i++) bytes[3 + i] = sequence.charCodeAt(i);
+  bytes[3] = shard.length;
+  bytes.writeUInt32LE(outboxBytes, 4);
+  bytes.write(sequence, 8, 'latin1');
+  bytes.write(shard, 8 + MAX_SEQUENCE_DIGITS, 'latin1');
+  if (outboxBytes === 0) return bytes;
+
+  let at = bytes.length - outboxBytes;
+  bytes.writeUInt32LE(points.length, at);
+  at += 4;
+  for (const point of points) {
+    bytes.writeDoubleLE(point.timestamp, at);
+    bytes.writeDoubleLE(point.value, at + 8);
+    bytes.writeDoubleLE(point.rawScore, at + 16);
+    bytes.writeDoubleLE(point.probability, at + 24);
+    bytes[at + 32] = point.anomalous ? 1 : 0;
+    bytes.writeUInt16LE(dimensionIndex.get(point.dimensions) as number, at + 33);
+    bytes.writeUInt16LE(models.indexOf(point.modelVersion), at + 35);
+    at += POINT_BYTES;
+  }
+  bytes.write(text, at, 'utf8');
   return bytes;
 }
 
-/** Decodes what {@link encodeCheckpoint} wrote; throws a StateCodecError for anything else. */
-export function decodeCheckpoint(stored: unknown): Checkpoint {
+/**
+ * Decodes what {@link encodeCheckpoint} wrote for series key `key` (the first format too, which had no shard
+ * and no outbox); throws a {@link StateCodecError} for anything else.
+ */
+export function decodeCheckpoint(stored: unknown, key: string): Checkpoint {
   if (!(stored instanceof Uint8Array)) throw new StateCodecError('stored checkpoint is not binary');
-  if (stored.length < HEADER_BYTES || stored[0] !== MAGIC[0] || stored[1] !== MAGIC[1]) {
-    throw new StateCodecError('stored checkpoint does not start with the "k1" header');
+  if (stored.length < LEGACY_HEADER_BYTES || stored[0] !== MAGIC) {
+    throw new StateCodecError('stored checkpoint does not start with a "k" header');
   }
-  const length = stored[2] as number;
+  if (stored[1] === LEGACY_FORMAT) {
+    const sequence = digits(stored, 3, stored[2] as number);
+    return {
+      state: decodeSeriesState(stored.subarray(LEGACY_HEADER_BYTES)),
+      shard: '',
+      sequence,
+      outbox: EMPTY_OUTBOX,
+    };
+  }
+  if (stored[1] !== FORMAT || stored.length < HEADER_BYTES) {
+    throw new StateCodecError(`stored checkpoint has format "k${String.fromCharCode(stored[1] ?? 0)}"`);
+  }
+  const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.length);
+  const sequence = digits(bytes, 8, bytes[2] as number);
+  const shardLength = bytes[3] as number;
+  if (shardLength > MAX_SHARD_CHARS) throw new StateCodecError('stored shard id is too long');
+  const shard = bytes.toString('latin1', 8 + MAX_SEQUENCE_DIGITS, 8 + MAX_SEQUENCE_DIGITS + shardLength);
+  const outboxBytes = bytes.readUInt32LE(4);
+  const body = bytes.subarray(HEADER_BYTES);
+  const stateBytes = packedStateLength(body);
+  if (stateBytes + outboxBytes !== body.length) {
+    throw new StateCodecError(
+      `stored checkpoint is ${bytes.length} bytes, its header promises ${HEADER_BYTES + stateBytes + outboxBytes}`,
+    );
+  }
+  const state = decodeSeriesState(body.subarray(0, stateBytes));
+  const outbox = outboxBytes === 0 ? EMPTY_OUTBOX : decodeOutbox(body.subarray(stateBytes), key);
+  return { state, shard, sequence, outbox };
+}
+
+function digits(bytes: Uint8Array, from: number, length: number): string {
+  if (length > MAX_SEQUENCE_DIGITS) throw new StateCodecError('stored sequence number is too long');
   let sequence = '';
-  for (let i = 0; i < length && i < MAX_SEQUENCE_DIGITS; i++) {
-    const digit = (stored[3 + i] as number) - ZERO;
+  for (let i = 0; i < length; i++) {
+    const digit = (bytes[from + i] as number) - 0x30;
     if (digit < 0 || digit > 9) throw new StateCodecError('stored sequence number is not decimal');
     sequence += String(digit);
   }
-  return { sequence, state: decodeSeriesState(stored.subarray(HEADER_BYTES)) };
+  return sequence;
+}
+
+interface OutboxText {
+  readonly d: Readonly<Record<string, string>>[];
+  readonly m: string[];
+  readonly t: EpisodeTransition[];
+}
+
+function decodeOutbox(bytes: Buffer, key: string): Outbox {
+  const count = bytes.readUInt32LE(0);
+  const textAt = 4 + count * POINT_BYTES;
+  if (textAt > bytes.length) throw new StateCodecError('stored outbox is shorter than its point count');
+  let text: OutboxText;
+  try {
+    text = JSON.parse(bytes.toString('utf8', textAt)) as OutboxText;
+  } catch (error) {
+    throw new StateCodecError(`stored outbox is not readable: ${(error as Error).message}`);
+  }
+  const { series, channel } = parseSeriesKey(key);
+  const points: ScoredPoint[] = new Array(count);
+  for (let i = 0, at = 4; i < count; i++, at += POINT_BYTES) {
+    const dimensions = text.d[bytes.readUInt16LE(at + 33)];
+    const modelVersion = text.m[bytes.readUInt16LE(at + 35)];
+    if (dimensions === undefined || modelVersion === undefined) {
+      throw new StateCodecError('stored outbox point refers to a missing dimension set or model');
+    }
+    points[i] = {
+      series,
+      channel,
+      timestamp: bytes.readDoubleLE(at),
+      value: bytes.readDoubleLE(at + 8),
+      rawScore: bytes.readDoubleLE(at + 16),
+      probability: bytes.readDoubleLE(at + 24),
+      anomalous: bytes[at + 32] === 1,
+      dimensions,
+      modelVersion,
+    };
+  }
+  return { points, transitions: text.t };
 }
 
 /** True when sequence number `a` comes after `b` (decimal strings of any length; '' is before all). */

@@ -1,6 +1,6 @@
 import { deaggregate } from 'aws-kinesis-agg';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { type MeasurementEvent, parseEvent } from '../../core/events/event-schema.ts';
+import { type MeasurementEvent, parseEvent, type TimeWindow } from '../../core/events/event-schema.ts';
 import type { DeadLetter } from '../../core/ports.ts';
 
 /** Largest user record accepted, in bytes: anything bigger is rejected before JSON parsing. */
@@ -28,6 +28,15 @@ export interface Accepted {
   readonly event: MeasurementEvent;
   readonly recordIndex: number;
   readonly sequenceNumber: string;
+  /** The shard the record was read from: sequence numbers are only comparable within one. */
+  readonly shard: string;
+}
+
+/** The shard of a Lambda Kinesis record, from its `eventID` (`shardId-000000000000:<sequence number>`). */
+export function shardOf(record: Pick<KinesisStreamRecord, 'eventID'>): string {
+  const id = record.eventID ?? '';
+  const colon = id.indexOf(':');
+  return colon > 0 ? id.slice(0, colon) : '';
 }
 
 /** The outcome of decoding a batch, in record order. */
@@ -43,18 +52,20 @@ interface UserRecord {
 
 /**
  * Decodes a Kinesis batch: KPL aggregates (magic bytes F3 89 9A C2) are split into their user records, each
- * user record is size-checked, JSON-parsed and validated. Never throws for bad input.
+ * user record is size-checked, JSON-parsed and validated (against `window`, the receiving clock's, when
+ * given). Never throws for bad input; every user record ends accepted or rejected, never dropped.
  */
-export function decodeBatch(records: readonly KinesisStreamRecord[]): DecodedBatch {
+export function decodeBatch(records: readonly KinesisStreamRecord[], window?: TimeWindow): DecodedBatch {
   const accepted: Accepted[] = [];
   const rejected: Rejected[] = [];
   records.forEach((record, recordIndex) => {
     const { sequenceNumber, partitionKey, data } = record.kinesis;
+    const shard = shardOf(record);
     const bytes = Buffer.from(data, 'base64');
     if (!isAggregate(bytes)) {
       // The common case: one plain record, decoded once (the KPL library would decode and re-encode it).
-      const outcome = decodeUserBytes(bytes, data);
-      if ('event' in outcome) accepted.push({ event: outcome.event, recordIndex, sequenceNumber });
+      const outcome = decodeUserBytes(bytes, data, window);
+      if ('event' in outcome) accepted.push({ event: outcome.event, recordIndex, sequenceNumber, shard });
       else
         rejected.push({
           ...reject(outcome.kind, outcome.reason, outcome.data ?? data, record, recordIndex),
@@ -63,16 +74,18 @@ export function decodeBatch(records: readonly KinesisStreamRecord[]): DecodedBat
       return;
     }
     const users = deaggregateRecord(record);
-    if (users instanceof Error) {
-      rejected.push(
-        reject('aggregate', `invalid KPL aggregate: ${users.message}`, data, record, recordIndex),
-      );
+    if (users instanceof Error || users.length === 0) {
+      const reason =
+        users instanceof Error
+          ? `invalid KPL aggregate: ${users.message}`
+          : 'KPL aggregate holds no user records';
+      rejected.push(reject('aggregate', reason, data, record, recordIndex));
       return;
     }
     for (const user of users) {
-      const outcome = decodeUserRecord(user.data);
+      const outcome = decodeUserRecord(user.data, window);
       if ('event' in outcome) {
-        accepted.push({ event: outcome.event, recordIndex, sequenceNumber });
+        accepted.push({ event: outcome.event, recordIndex, sequenceNumber, shard });
       } else {
         const dead = { ...record.kinesis, partitionKey: user.partitionKey || partitionKey };
         rejected.push({
@@ -126,11 +139,11 @@ function isAggregate(bytes: Buffer): boolean {
   return bytes.length > 4 && KPL_MAGIC.every((b, i) => bytes[i] === b);
 }
 
-function decodeUserRecord(base64: string): UserOutcome {
-  return decodeUserBytes(Buffer.from(base64, 'base64'), base64);
+function decodeUserRecord(base64: string, window: TimeWindow | undefined): UserOutcome {
+  return decodeUserBytes(Buffer.from(base64, 'base64'), base64, window);
 }
 
-function decodeUserBytes(bytes: Buffer, base64: string): UserOutcome {
+function decodeUserBytes(bytes: Buffer, base64: string, window: TimeWindow | undefined): UserOutcome {
   if (bytes.length > MAX_RECORD_BYTES) {
     const truncated = base64.length > MAX_DEAD_LETTER_BASE64;
     return {
@@ -145,7 +158,7 @@ function decodeUserBytes(bytes: Buffer, base64: string): UserOutcome {
   } catch (error) {
     return { kind: 'malformed-json', reason: `malformed JSON: ${(error as Error).message}` };
   }
-  const parsed = parseEvent(json);
+  const parsed = parseEvent(json, window);
   if (parsed.ok) return { event: parsed.event };
   return { kind: 'schema', reason: parsed.error.message, fields: parsed.error.issues.map((i) => i.field) };
 }

@@ -1,23 +1,19 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import {
-  type DetectionResult,
-  type Detector,
-  type SeriesDetectorState,
-  seriesKey,
-} from '../../core/detector.ts';
-import type { AlertPublisher, FeatureStateStore, TimeSeriesStore } from '../../core/ports.ts';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint, sequenceAfter } from './checkpoint.ts';
+import type { EpisodeTransition, ScoredPoint } from '../../core/detection-types.ts';
+import { type Detector, displayKey, seriesKey } from '../../core/detector.ts';
+import type { MeasurementEvent } from '../../core/events/event-schema.ts';
+import type { AlertPublisher, Clock, FeatureStateStore, TimeSeriesStore } from '../../core/ports.ts';
+import { EMPTY_OUTBOX, encodeCheckpoint, type Outbox, sequenceAfter } from './checkpoint.ts';
 import { type Accepted, type DeadLetterSink, decodeBatch, type Rejected } from './decode-records.ts';
+import { deliverOutboxes, type SeriesOutbox } from './outbox-delivery.ts';
+import { SeriesCache } from './series-cache.ts';
 
 export type { DeadLetter, DeadLetterSink } from './decode-records.ts';
 
-/** Where a warm series' checkpoint stands: the version it was saved at and the last sequence number in it. */
-interface CheckpointMark {
-  version: number;
-  sequence: string;
-}
+/** How far ahead of the receiving clock an event may be stamped, by default: producers' clocks drift. */
+export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
 
 /** What the detect handler needs; the production wiring passes AWS adapters, tests the memory ones. */
 export interface DetectHandlerDeps {
@@ -30,189 +26,270 @@ export interface DetectHandlerDeps {
   readonly metrics?: Pick<Metrics, 'addMetric' | 'addDimension'>;
   /** Most series kept warm; the longest-cached are dropped beyond it. 50 000 by default. */
   readonly maxCachedSeries?: number;
+  /** The receiving clock events are checked against; `Date.now` by default. */
+  readonly clock?: Clock;
+  /** How far ahead of the clock an event may be; {@link DEFAULT_MAX_FUTURE_MS} by default. */
+  readonly maxFutureMs?: number;
+  /** How far behind the clock an event may be (what the time-series store accepts); unbounded by default. */
+  readonly maxAgeMs?: number;
+  /** Called with each invocation's outcome (tests and the local stack's activity line read it). */
+  readonly onOutcome?: (outcome: BatchOutcome) => void;
 }
 
 /** The Lambda function shape: a Kinesis batch in, the records to retry out. */
 export type DetectHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
 
-/** Thrown when a stored state is not one this detector can read; names the series key. */
-export class StoredStateError extends Error {
-  override readonly name = 'StoredStateError';
-  constructor(
-    readonly key: string,
-    detail: string,
-  ) {
-    super(`stored state of series "${key}" cannot be read (${detail}); delete it to start the series afresh`);
-  }
+/**
+ * What happened to the user records of one invocation; every one ends in exactly one outcome, so
+ * `in = scored + redelivered + deadLettered + retried` (the metrics carry the same counts).
+ */
+export interface BatchOutcome {
+  readonly in: number;
+  /** Folded into their series and checkpointed, with their outputs delivered. */
+  readonly scored: number;
+  /** Already folded into their series' checkpoints (a retry re-delivered them): skipped. */
+  readonly redelivered: number;
+  /** Invalid: sent to the dead-letter queue with the reason. */
+  readonly deadLettered: number;
+  /** Reported as batch item failures: Lambda delivers them again. */
+  readonly retried: number;
 }
 
 /**
- * Creates the detect handler: decode, dead-letter bad records, score, write points, publish transitions and
- * checkpoint state last, one optimistic save per changed series. Failures are returned as batch item failures
- * (Kinesis semantics: Lambda retries from the lowest one); a retry never updates state twice.
+ * Creates the detect handler. Per batch: decode; deliver outboxes a previous attempt saved but may not have
+ * delivered; skip channels already folded into their checkpoints; detect; save every touched series' state
+ * with this batch's outputs (its outbox) in one conditional write per series; only then deliver the outbox
+ * (points, transitions, refused points to the dead-letter queue); dead-letter the invalid records last.
+ * Side effects therefore only ever carry what was committed: a stale warm cache loses the save race before
+ * anything leaves the container, and a failed delivery is redone from the outbox. Failures come back as
+ * batch item failures from the first record affected (Lambda retries from there).
  */
 export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
-  // The container's warm series: states as the detector left them after the last checkpoint (handed to it as
-  // they are, no copies) and where each checkpoint stands. A batch that fails forgets its series instead.
-  const warm = new Map<string, SeriesDetectorState>();
-  const marks = new Map<string, CheckpointMark>();
-  const maxCached = deps.maxCachedSeries ?? 50_000;
+  const cache = new SeriesCache(deps.stateStore, deps.maxCachedSeries ?? 50_000);
   const { detector, logger, metrics } = deps;
-
+  const clock = deps.clock ?? { now: Date.now };
   return async (event) => {
     const started = performance.now();
     const records = event.Records;
     metrics?.addDimension('ModelVersion', detector.modelVersion);
-    const { accepted, rejected } = decodeBatch(records);
+    const window = {
+      now: clock.now(),
+      maxFutureMs: deps.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+      ...(deps.maxAgeMs !== undefined && { maxAgeMs: deps.maxAgeMs }),
+    };
+    const { accepted, rejected } = decodeBatch(records, window);
 
-    // Records from `cutoff` on are retried; everything before it is done.
-    let cutoff = records.length;
-    if (rejected.length > 0) {
-      logRejections(rejected);
+    // Records from `failedFrom` on are retried; everything before it is done.
+    let failedFrom = records.length;
+    let applied = new Set<Accepted>();
+    if (accepted.length > 0) {
+      try {
+        const result = await processValid(accepted);
+        applied = result.fresh;
+        if (result.failedFrom !== undefined) failedFrom = result.failedFrom;
+      } catch (error) {
+        logger?.error(
+          'batch not checkpointed or not delivered; Lambda retries it from its first valid record',
+          {
+            error,
+          },
+        );
+        failedFrom = (accepted[0] as Accepted).recordIndex;
+      }
+    }
+    const dead = rejected.filter((r) => r.recordIndex < failedFrom);
+    if (dead.length > 0) {
+      logRejections(dead);
       try {
         await deps.deadLetters.send(
-          rejected.map(({ reason, data, sequenceNumber, partitionKey }) => ({
+          dead.map(({ reason, data, sequenceNumber, partitionKey }) => ({
             reason,
             data,
             sequenceNumber,
             partitionKey,
           })),
         );
-        metrics?.addMetric('RecordsRejected', MetricUnit.Count, rejected.length);
       } catch (error) {
         logger?.error('dead-letter queue unavailable; retrying from the first rejected record', { error });
-        cutoff = (rejected[0] as Rejected).recordIndex;
+        failedFrom = Math.min(failedFrom, (dead[0] as Rejected).recordIndex);
       }
     }
-    const valid = accepted.filter((a) => a.recordIndex < cutoff);
-    const failed = new Set<number>();
-    if (valid.length > 0) {
-      try {
-        for (const index of await processValid(valid)) failed.add(index);
-      } catch (error) {
-        logger?.error('batch not checkpointed; Lambda retries it from its first valid record', { error });
-        cutoff = Math.min(cutoff, (valid[0] as Accepted).recordIndex);
-      }
+    const outcome = account(accepted, rejected, applied, failedFrom);
+    deps.onOutcome?.(outcome);
+    countOutcome(outcome, performance.now() - started);
+    const failures: { itemIdentifier: string }[] = [];
+    for (let i = failedFrom; i < records.length; i++) {
+      failures.push({ itemIdentifier: records[i]?.kinesis.sequenceNumber ?? '' });
     }
-    for (let i = cutoff; i < records.length; i++) failed.add(i);
-    metrics?.addMetric('BatchLatency', MetricUnit.Milliseconds, performance.now() - started);
-    const failures = [...failed].sort((a, b) => a - b);
-    return {
-      batchItemFailures: failures.map((i) => ({ itemIdentifier: records[i]?.kinesis.sequenceNumber ?? '' })),
-    };
+    return { batchItemFailures: failures };
   };
 
-  /** Scores the valid events and persists the outcome; returns the record indexes to retry after a conflict. */
-  async function processValid(valid: readonly Accepted[]): Promise<number[]> {
+  /**
+   * Scores the valid events and persists and delivers the outcome. Returns the records that had new
+   * channels, and the first record to retry after a save conflict; throws when nothing may be assumed done.
+   */
+  async function processValid(
+    valid: readonly Accepted[],
+  ): Promise<{ fresh: Set<Accepted>; failedFrom?: number }> {
     const keys = new Set<string>();
     for (const { event } of valid)
       for (const channel in event.values) keys.add(seriesKey(event.series, channel));
-    await warmUp(keys);
-    // Records already folded into their series' checkpoint come round again after a retry: skip them.
-    const fresh: Accepted[] = [];
-    const sequences = new Map<string, string>();
-    for (const accepted of valid) {
-      const { event, sequenceNumber } = accepted;
-      let applied = false;
-      for (const channel in event.values) {
-        const key = seriesKey(event.series, channel);
-        applied ||= !sequenceAfter(sequenceNumber, marks.get(key)?.sequence ?? '');
-        if (applied) break;
-        if (sequenceAfter(sequenceNumber, sequences.get(key) ?? '')) sequences.set(key, sequenceNumber);
-      }
-      if (!applied) fresh.push(accepted);
+    const quarantined = await cache.warmUp(keys);
+    for (const { key, reason } of quarantined) {
+      logger?.warn('unreadable checkpoint quarantined; the series starts afresh', {
+        series: displayKey(key),
+        reason,
+      });
     }
-    if (fresh.length < valid.length) {
-      metrics?.addMetric('RecordsRedelivered', MetricUnit.Count, valid.length - fresh.length);
+    if (quarantined.length > 0) metrics?.addMetric('StatesQuarantined', MetricUnit.Count, quarantined.length);
+
+    // Outboxes saved by an attempt that may have died before delivering them: committed outputs, so
+    // delivering them again is safe (every sink is idempotent for them) and they go before anything new.
+    const pending: SeriesOutbox[] = [];
+    for (const key of keys) {
+      const mark = cache.mark(key);
+      if (mark?.pending) pending.push({ key, sequence: mark.sequence, outbox: mark.pending });
     }
-    if (fresh.length === 0) return [];
-    let conflicts: readonly string[];
-    let changed: string[];
+    if (pending.length > 0) {
+      await deliver(pending);
+      for (const { key } of pending) cache.delivered(key);
+    }
+
+    const { events, fresh, sequences } = freshChannels(valid);
+    if (events.length === 0) return { fresh };
+
+    let result: Awaited<ReturnType<Detector['detect']>>;
+    let saved: SeriesOutbox[];
+    let conflicted: ReadonlySet<string>;
     try {
-      const result = await detector.detect(
-        fresh.map((a) => a.event),
-        warm,
-      );
-      if (result.points.length > 0) await deps.timeSeries.write(result.points);
-      if (result.transitions.length > 0) await deps.alerts.publish(result.transitions);
-      countResult(fresh.length, result);
-      changed = [...result.changed];
-      if (changed.length === 0) return [];
-      ({ conflicts } = await deps.stateStore.save(
-        changed.map((key) => ({
+      result = await detector.detect(events, cache.states);
+      const outboxes = outboxesByKey(result.points, result.transitions);
+      const entries = [...sequences].map(([key, { shard, sequence }]) => {
+        const outbox = outboxes.get(key) ?? EMPTY_OUTBOX;
+        const state = cache.states.get(key);
+        if (!state) throw new Error(`detector left no state for series key ${JSON.stringify(key)}`);
+        return {
           key,
-          state: encodeCheckpoint({
-            state: warm.get(key) as SeriesDetectorState,
-            sequence: sequences.get(key) ?? marks.get(key)?.sequence ?? '',
-          }),
-          version: marks.get(key)?.version ?? 0,
-        })),
-      ));
+          shard,
+          sequence,
+          outbox,
+          version: cache.mark(key)?.version ?? 0,
+          state: encodeCheckpoint({ state, shard, sequence, outbox }),
+        };
+      });
+      const { conflicts } = await deps.stateStore.save(entries);
+      conflicted = new Set(conflicts);
+      saved = [];
+      for (const entry of entries) {
+        if (conflicted.has(entry.key)) continue;
+        cache.saved(entry.key, entry.shard, entry.sequence, entry.outbox);
+        saved.push({ key: entry.key, sequence: entry.sequence, outbox: entry.outbox });
+      }
     } catch (error) {
-      // The detector advanced the warm states in place and nothing was checkpointed: forget them, so the
-      // retry starts from the stored states.
-      for (const key of keys) forget(key);
+      // The detector advanced the warm states in place and some or all saves may not have happened: forget
+      // them all, so the retry starts from what is stored (and delivers what a partial save committed).
+      for (const key of keys) cache.forget(key);
       throw error;
     }
-    const conflicted = new Set(conflicts);
-    for (const key of changed) {
-      if (conflicted.has(key)) {
-        forget(key);
-        continue;
-      }
-      const sequence = sequences.get(key) ?? marks.get(key)?.sequence ?? '';
-      const mark = marks.get(key);
-      if (mark) {
-        mark.version += 1;
-        mark.sequence = sequence;
-      } else {
-        marks.set(key, { version: 1, sequence });
-      }
+    for (const key of conflicted) cache.forget(key);
+    for (const { key, reason } of result.resets) {
+      logger?.warn('series state stopped being finite; the series starts afresh', {
+        series: displayKey(key),
+        reason,
+      });
     }
-    evictBeyondLimit();
-    if (conflicted.size === 0) return [];
+    countDetection(result.points, result.transitions, result.late, result.duplicates, result.resets.length);
+
+    await deliver(saved);
+    for (const { key } of saved) cache.delivered(key);
+    cache.evictBeyondLimit();
+
+    if (conflicted.size === 0) return { fresh };
     logger?.warn('state checkpoint conflict; the series will be reloaded and its records retried', {
-      keys: [...conflicted],
+      series: [...conflicted].map(displayKey),
     });
-    return fresh
-      .filter(({ event }) =>
-        Object.keys(event.values).some((c) => conflicted.has(seriesKey(event.series, c))),
-      )
-      .map((a) => a.recordIndex);
+    let failedFrom: number | undefined;
+    for (const accepted of fresh) {
+      const { event, recordIndex } = accepted;
+      const hit = Object.keys(event.values).some((c) => conflicted.has(seriesKey(event.series, c)));
+      if (hit && (failedFrom === undefined || recordIndex < failedFrom)) failedFrom = recordIndex;
+    }
+    return { fresh, ...(failedFrom !== undefined && { failedFrom }) };
   }
 
-  /** Loads the checkpoints of the batch's series that are not warm; series never stored stay absent (new). */
-  async function warmUp(keys: ReadonlySet<string>): Promise<void> {
-    const cold: string[] = [];
-    for (const key of keys) if (!warm.has(key)) cold.push(key);
-    if (cold.length === 0) return;
-    for (const [key, stored] of await deps.stateStore.load(cold)) {
-      const { state, sequence } = decodeStoredCheckpoint(key, stored.state);
-      warm.set(key, state);
-      marks.set(key, { version: stored.version, sequence });
+  /**
+   * The channels of `valid` not yet folded into their checkpoints (each channel has its own), as events in
+   * stream order, with the records that had any and the last shard and sequence number per series key.
+   */
+  function freshChannels(valid: readonly Accepted[]): {
+    events: MeasurementEvent[];
+    fresh: Set<Accepted>;
+    sequences: Map<string, { shard: string; sequence: string }>;
+  } {
+    const events: MeasurementEvent[] = [];
+    const fresh = new Set<Accepted>();
+    const sequences = new Map<string, { shard: string; sequence: string }>();
+    for (const accepted of valid) {
+      const { event, sequenceNumber, shard } = accepted;
+      let values: Record<string, number> | undefined;
+      let all = true;
+      for (const channel in event.values) {
+        const key = seriesKey(event.series, channel);
+        if (cache.applied(key, shard, sequenceNumber)) {
+          all = false;
+          continue;
+        }
+        values ??= {};
+        values[channel] = event.values[channel] as number;
+        const last = sequences.get(key);
+        if (!last || last.shard !== shard || sequenceAfter(sequenceNumber, last.sequence)) {
+          sequences.set(key, { shard, sequence: sequenceNumber });
+        }
+      }
+      if (!values) continue;
+      fresh.add(accepted);
+      // The event as it came, unless some channels are done: then only the others.
+      events.push(all ? event : { ...event, values });
+    }
+    return { events, fresh, sequences };
+  }
+
+  async function deliver(outboxes: readonly SeriesOutbox[]): Promise<void> {
+    const report = await deliverOutboxes(outboxes, deps);
+    if (report.rejectedPoints > 0) {
+      logger?.warn('the time-series store refused points for good; they are in the dead-letter queue', {
+        points: report.rejectedPoints,
+      });
+      metrics?.addMetric('PointsRejected', MetricUnit.Count, report.rejectedPoints);
     }
   }
 
-  function forget(key: string): void {
-    warm.delete(key);
-    marks.delete(key);
-  }
-
-  /** Drops the longest-warm series beyond the limit (a map iterates in insertion order). */
-  function evictBeyondLimit(): void {
-    for (const key of warm.keys()) {
-      if (warm.size <= maxCached) return;
-      forget(key);
-    }
-  }
-
-  function countResult(records: number, result: DetectionResult): void {
+  function countDetection(
+    points: readonly ScoredPoint[],
+    transitions: readonly EpisodeTransition[],
+    late: number,
+    duplicates: number,
+    resets: number,
+  ): void {
     if (!metrics) return;
-    metrics.addMetric('RecordsProcessed', MetricUnit.Count, records);
-    const opened = result.transitions.filter((t) => t.kind === 'opened').length;
-    const resolved = result.transitions.filter((t) => t.kind === 'resolved').length;
+    metrics.addMetric('PointsScored', MetricUnit.Count, points.length);
+    metrics.addMetric('MeasurementsLate', MetricUnit.Count, late);
+    metrics.addMetric('MeasurementsDuplicate', MetricUnit.Count, duplicates);
+    if (resets > 0) metrics.addMetric('SeriesReset', MetricUnit.Count, resets);
+    const opened = transitions.filter((t) => t.kind === 'opened').length;
+    const resolved = transitions.filter((t) => t.kind === 'resolved').length;
     metrics.addMetric('AnomaliesOpened', MetricUnit.Count, opened);
     metrics.addMetric('AnomaliesResolved', MetricUnit.Count, resolved);
+  }
+
+  function countOutcome(outcome: BatchOutcome, latencyMs: number): void {
+    if (!metrics) return;
+    metrics.addMetric('RecordsIn', MetricUnit.Count, outcome.in);
+    metrics.addMetric('RecordsProcessed', MetricUnit.Count, outcome.scored);
+    metrics.addMetric('RecordsRedelivered', MetricUnit.Count, outcome.redelivered);
+    metrics.addMetric('RecordsRejected', MetricUnit.Count, outcome.deadLettered);
+    metrics.addMetric('RecordsRetried', MetricUnit.Count, outcome.retried);
+    metrics.addMetric('BatchLatency', MetricUnit.Milliseconds, latencyMs);
   }
 
   function logRejections(rejected: readonly Rejected[]): void {
@@ -227,10 +304,43 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   }
 }
 
-function decodeStoredCheckpoint(key: string, stored: unknown): Checkpoint {
-  try {
-    return decodeCheckpoint(stored);
-  } catch (error) {
-    throw new StoredStateError(key, (error as Error).message);
+/** Groups a batch's outputs by series key: each series' outbox. */
+function outboxesByKey(
+  points: readonly ScoredPoint[],
+  transitions: readonly EpisodeTransition[],
+): Map<string, Outbox> {
+  const byKey = new Map<string, { points: ScoredPoint[]; transitions: EpisodeTransition[] }>();
+  const entry = (series: string, channel: string) => {
+    const key = seriesKey(series, channel);
+    const found = byKey.get(key) ?? { points: [], transitions: [] };
+    byKey.set(key, found);
+    return found;
+  };
+  for (const point of points) entry(point.series, point.channel).points.push(point);
+  for (const transition of transitions)
+    entry(transition.series, transition.channel).transitions.push(transition);
+  return byKey;
+}
+
+/** The outcome of every user record of the batch, by where it stands against the first retried record. */
+function account(
+  accepted: readonly Accepted[],
+  rejected: readonly Rejected[],
+  fresh: ReadonlySet<Accepted>,
+  failedFrom: number,
+): BatchOutcome {
+  let scored = 0;
+  let redelivered = 0;
+  let deadLettered = 0;
+  let retried = 0;
+  for (const a of accepted) {
+    if (a.recordIndex >= failedFrom) retried += 1;
+    else if (fresh.has(a)) scored += 1;
+    else redelivered += 1;
   }
+  for (const r of rejected) {
+    if (r.recordIndex >= failedFrom) retried += 1;
+    else deadLettered += 1;
+  }
+  return { in: accepted.length + rejected.length, scored, redelivered, deadLettered, retried };
 }

@@ -46,7 +46,17 @@ export interface DetectConfig {
   readonly modelDir: string;
   readonly modelS3Uri?: string;
   readonly timeSeries: TimeSeriesConfig;
+  /** Days a series' state outlives its last point (the state table's TTL); 30 by default. */
+  readonly stateTtlDays: number;
+  /** Oldest event accepted, in days (what the time-series store still takes); unbounded when absent. */
+  readonly maxEventAgeDays?: number;
 }
+
+/**
+ * Ledger entries outlive the states that may re-deliver their transitions by this much: a state's outbox is
+ * never older than the state, so its transitions are always still in the ledger when re-delivered.
+ */
+const LEDGER_MARGIN_DAYS = 14;
 
 /** Thrown for a missing or invalid environment variable; names it. */
 export class ConfigError extends Error {
@@ -92,8 +102,25 @@ export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectCo
     modelDir: env.MODEL_DIR ?? LAYER_MODEL_DIR,
     ...(env.MODEL_S3_URI ? { modelS3Uri: env.MODEL_S3_URI } : {}),
     timeSeries,
+    stateTtlDays: days(env, 'STATE_TTL_DAYS') ?? 30,
+    ...(env.EVENT_MAX_AGE_DAYS ? { maxEventAgeDays: days(env, 'EVENT_MAX_AGE_DAYS') } : {}),
   };
 }
+
+/** A positive whole number of days from `env[name]`, or undefined when unset. */
+function days(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 36_500) {
+    throw new ConfigError(
+      `environment variable ${name} must be a whole number of days from 1 to 36500, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+const DAY_SECONDS = 86_400;
 
 const logger = new Logger({ serviceName: 'seismo-detect' });
 const metrics = new Metrics({ namespace: 'Seismo', serviceName: 'seismo-detect' });
@@ -123,18 +150,23 @@ async function build(config: DetectConfig): Promise<DetectHandler> {
   });
   return createDetectHandler({
     detector: new Detector(scorer),
-    stateStore: new DynamoDbStateStore(dynamodb, { tableName: config.stateTable }),
+    stateStore: new DynamoDbStateStore(dynamodb, {
+      tableName: config.stateTable,
+      ttlSeconds: config.stateTtlDays * DAY_SECONDS,
+    }),
     timeSeries: await timeSeriesStore(config.timeSeries),
     alerts: new SnsAlertPublisher(
       sns,
-      new DynamoDbPublishLedger(dynamodb, { tableName: config.publishedTable }),
-      {
-        topicArn: config.alertsTopicArn,
-      },
+      new DynamoDbPublishLedger(dynamodb, {
+        tableName: config.publishedTable,
+        ttlSeconds: (config.stateTtlDays + LEDGER_MARGIN_DAYS) * DAY_SECONDS,
+      }),
+      { topicArn: config.alertsTopicArn },
     ),
     deadLetters: new SqsDeadLetterQueue(sqs, { queueUrl: config.dlqUrl }),
     logger,
     metrics,
+    ...(config.maxEventAgeDays !== undefined && { maxAgeMs: config.maxEventAgeDays * DAY_SECONDS * 1_000 }),
   });
 }
 

@@ -8,12 +8,18 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoDbStateStore, StateLoadError, StateSaveError } from '../../adapters/dynamodb-state-store.ts';
+import {
+  DynamoDbStateStore,
+  QUARANTINE_PREFIX,
+  StateLoadError,
+  StateSaveError,
+} from '../../adapters/dynamodb-state-store.ts';
+import { UNVERSIONED } from '../../core/ports.ts';
 import { recordingBackoff } from './fixtures.ts';
 
 const client = new DynamoDBClient({ region: 'eu-west-1' });
 
-function store(options: { ttlSeconds?: number } = {}) {
+function store(options: { ttlSeconds?: number; now?: () => number } = {}) {
   const { backoff, sleeps } = recordingBackoff(3);
   const subject = new DynamoDbStateStore(client, {
     tableName: 'state',
@@ -101,15 +107,80 @@ describe('DynamoDbStateStore', () => {
     expect(dynamo).toHaveReceivedCommandTimes(BatchGetItemCommand, 3);
   });
 
-  it('refuses an item whose state is not JSON', async () => {
+  it('returns an unreadable item as it is, for the caller to quarantine, instead of failing the load', async () => {
     // Prepare
     dynamo.on(BatchGetItemCommand).resolves({
-      Responses: { state: [{ pk: { S: 'x' }, version: { N: '1' }, state: { S: '{oops' } }] },
+      Responses: {
+        state: [
+          { pk: { S: 'x' }, version: { N: '1' }, state: { S: '{oops' } },
+          { pk: { S: 'y' }, state: { B: Uint8Array.of(1, 2) } },
+          { pk: { S: 'z' }, version: { N: '3' }, state: { B: Uint8Array.of(9) } },
+        ],
+      },
     });
     const { subject } = store();
 
-    // Act, Assess
-    await expect(subject.load(['x'])).rejects.toThrow(/failed for x: state is not JSON/);
+    // Act
+    const loaded = await subject.load(['x', 'y', 'z']);
+
+    // Assess
+    expect(loaded.get('x')).toEqual({ key: 'x', version: 1, state: '{oops' });
+    expect(loaded.get('y')).toEqual({ key: 'y', version: UNVERSIONED, state: Uint8Array.of(1, 2) });
+    expect(loaded.get('z')).toEqual({ key: 'z', version: 3, state: Uint8Array.of(9) });
+  });
+
+  it('reads an expired item the TTL has not deleted yet as gone, at its version', async () => {
+    // Prepare
+    dynamo.on(BatchGetItemCommand).resolves({
+      Responses: {
+        state: [
+          { pk: { S: 'old' }, version: { N: '4' }, state: { B: Uint8Array.of(1) }, expiresAt: { N: '1000' } },
+        ],
+      },
+    });
+    const { subject } = store({ now: () => 1_000_001 });
+
+    // Act
+    const loaded = await subject.load(['old']);
+
+    // Assess
+    expect(loaded.get('old')).toEqual({ key: 'old', version: 4, state: undefined });
+  });
+
+  it('replaces an unversioned item only while it is still unversioned', async () => {
+    // Prepare
+    dynamo.on(PutItemCommand).resolves({});
+    const { subject } = store();
+
+    // Act
+    await subject.save([{ key: 'y', version: UNVERSIONED, state: Uint8Array.of(7) }]);
+
+    // Assess
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
+      Item: expect.objectContaining({ pk: { S: 'y' }, version: { N: '1' } }),
+      ConditionExpression: 'attribute_exists(#k) AND (NOT attribute_type(#v, :number) OR #v < :one)',
+    });
+  });
+
+  it('keeps a quarantined state under a key no series can have, with the reason and a TTL', async () => {
+    // Prepare
+    dynamo.on(PutItemCommand).resolves({});
+    const { subject } = store({ now: () => 1_700_000_000_000 });
+
+    // Act
+    await subject.quarantine([{ key: 'cpu', version: 2, state: Uint8Array.of(5), reason: 'bad magic' }]);
+
+    // Assess
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
+      Item: expect.objectContaining({
+        pk: { S: `${QUARANTINE_PREFIX}cpu\u001f1700000000000` },
+        series: { S: 'cpu' },
+        state: { B: Uint8Array.of(5) },
+        reason: { S: 'bad magic' },
+        expiresAt: { N: String(1_700_000_000 + 30 * 86_400) },
+      }),
+    });
+    expect(QUARANTINE_PREFIX.charCodeAt(0)).toBeLessThan(0x20);
   });
 
   it('saves a new series only if absent, and an existing one only at the version read', async () => {

@@ -5,6 +5,7 @@ import type { EpisodeTransition, ScoredPoint } from '../../core/detection-types.
 export function point(overrides: Partial<ScoredPoint> = {}): ScoredPoint {
   return {
     series: 'api/latency',
+    channel: 'value',
     timestamp: 1_700_000_000_000,
     value: 42.5,
     dimensions: { region: 'eu-west-1' },
@@ -27,8 +28,9 @@ export function points(n: number, overrides: Partial<ScoredPoint> = {}): ScoredP
 export function transition(overrides: Partial<EpisodeTransition> = {}): EpisodeTransition {
   return {
     kind: 'opened',
-    episodeId: 'api/latency@1700000000000',
+    episodeId: '5f1c0e0b9a3d4c2e8f7a6b5c4d3e2f10',
     series: 'api/latency',
+    channel: 'value',
     dimensions: { tenant: 'acme', region: 'eu-west-1' },
     severity: 'critical',
     startedAt: 1_700_000_000_000,

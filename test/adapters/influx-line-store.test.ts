@@ -74,7 +74,7 @@ describe('toLine', () => {
   it.each([
     ['a trailing backslash', { tag: 'end\\' }, /backslash must not end it/],
     ['a backslash before a comma', { tag: 'a\\,b' }, /backslash/],
-    ['a line break', { tag: 'two\nlines' }, /line break/],
+    ['a line break', { tag: 'two\nlines' }, /control characters/],
   ])('refuses %s with the series and the tag named', (_, dimensions, rule) => {
     // Act
     const encode = () => toLine('m', point({ series: 's1', dimensions }));
@@ -166,11 +166,38 @@ describe('InfluxLineStore', () => {
     expect(calls).toHaveLength(4);
   });
 
-  it('throws the server message on a 4xx without retrying', async () => {
-    // Prepare
-    const { fetch, calls } = scriptedFetch(
-      new Response('{"code":"invalid","message":"unable to parse line 1"}', { status: 400 }),
+  it('isolates the lines InfluxDB refuses by halving the request, and stores the rest', async () => {
+    // Prepare: a fetch that refuses (400) any request holding the line of timestamp ...2000
+    const calls: string[] = [];
+    const fetch = (async (_url: string, init?: RequestInit) => {
+      const body = String(init?.body);
+      calls.push(body);
+      return body.includes(' 1700000002000')
+        ? new Response('{"error":"partial write: field type conflict"}', { status: 400 })
+        : new Response(null, { status: 204 });
+    }) as typeof globalThis.fetch;
+    const { store: subject } = store(fetch);
+    const batch = points(5);
+
+    // Act
+    const { rejected } = await subject.write(batch);
+
+    // Assess
+    expect(rejected).toEqual([
+      {
+        point: batch[2],
+        reason: expect.stringMatching(/rejected a write of 1 line\(s\) with 400: partial write/),
+      },
+    ]);
+    const stored = calls.filter((c) => !c.includes(' 1700000002000')).flatMap((c) => c.split('\n'));
+    expect(new Set(stored)).toEqual(
+      new Set([0, 1, 3, 4].map((i) => toLine('seismo_score', batch[i] as never))),
     );
+  });
+
+  it('throws on a refusal that concerns every point (401), without retrying or splitting', async () => {
+    // Prepare
+    const { fetch, calls } = scriptedFetch(new Response('{"error":"authorization failed"}', { status: 401 }));
     const { store: subject } = store(fetch);
 
     // Act
@@ -179,24 +206,26 @@ describe('InfluxLineStore', () => {
     // Assess
     await expect(result).rejects.toBeInstanceOf(InfluxWriteRejectedError);
     await expect(result).rejects.toMatchObject({
-      status: 400,
-      serverMessage: 'unable to parse line 1',
+      status: 401,
+      serverMessage: 'authorization failed',
       lines: 2,
     });
     expect(calls).toHaveLength(1);
   });
 
-  it('sends nothing when a point cannot be encoded', async () => {
+  it('returns a point that cannot be encoded as rejected, and sends the others', async () => {
     // Prepare
     const { fetch, calls } = scriptedFetch(noContent());
     const { store: subject } = store(fetch);
+    const bad = point({ dimensions: { bad: 'x\\' } });
 
     // Act
-    const result = subject.write([point(), point({ dimensions: { bad: 'x\\' } })]);
+    const { rejected } = await subject.write([point(), bad]);
 
     // Assess
-    await expect(result).rejects.toBeInstanceOf(InfluxLineProtocolError);
-    expect(calls).toHaveLength(0);
+    expect(rejected).toEqual([{ point: bad, reason: expect.stringMatching(/backslash/) }]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.body.split('\n')).toHaveLength(1);
   });
 });
 

@@ -24,30 +24,50 @@ describe('MemoryTimeSeriesStore', () => {
     expect(store.series()).toEqual(['api/latency', 'other']);
   });
 
-  it('keeps one point per series and timestamp', async () => {
+  it('keeps the first write of a series and timestamp, and records every rewrite, flagging changed ones', async () => {
     // Prepare
     const store = new MemoryTimeSeriesStore();
 
     // Act
-    await store.write([point({ value: 1 }), point({ value: 2 })]);
+    await store.write([point({ value: 1 }), point({ value: 1 })]);
     await store.write([point({ value: 3 })]);
 
     // Assess
     expect(store.size).toBe(1);
-    expect(store.query('api/latency')[0]?.value).toBe(3);
+    expect(store.writes).toBe(3);
+    expect(store.query('api/latency')[0]?.value).toBe(1);
+    expect(store.rewrites.map((r) => [r.second.value, r.changed])).toEqual([
+      [1, false],
+      [3, true],
+    ]);
   });
 
-  it('places a late point in time order and replaces a rewritten one among older points', async () => {
+  it('places a late point in time order among older points', async () => {
     // Prepare
     const store = new MemoryTimeSeriesStore();
     await store.write([10, 20, 30, 40].map((timestamp) => point({ timestamp, value: timestamp })));
 
     // Act
-    await store.write([point({ timestamp: 25, value: 25 }), point({ timestamp: 20, value: -20 })]);
+    await store.write([point({ timestamp: 25, value: 25 })]);
 
     // Assess
-    expect(store.query('api/latency').map((p) => p.value)).toEqual([10, -20, 25, 30, 40]);
+    expect(store.query('api/latency').map((p) => p.value)).toEqual([10, 20, 25, 30, 40]);
     expect(store.query('api/latency', { from: 20, to: 30 }).map((p) => p.timestamp)).toEqual([20, 25]);
+  });
+
+  it('keeps series "a/b" apart from series "a" with channel "b"', async () => {
+    // Prepare
+    const store = new MemoryTimeSeriesStore();
+
+    // Act
+    await store.write([point({ series: 'a/b', value: 1 }), point({ series: 'a', channel: 'b', value: 2 })]);
+
+    // Assess
+    expect(store.rewrites).toEqual([]);
+    expect(store.query('a/b')[0]?.value).toBe(1);
+    expect(store.query('a', {}, 'b')[0]?.value).toBe(2);
+    expect(store.series()).toEqual(['a', 'a/b']);
+    expect(store.channels('a')).toEqual(['b']);
   });
 
   it('keeps only the newest points of a series when bounded', async () => {
@@ -96,7 +116,7 @@ describe('MemoryStateStore', () => {
 });
 
 describe('MemoryAlertPublisher', () => {
-  it('captures each episode transition once', async () => {
+  it('keeps every publication, counting duplicates rather than dropping them', async () => {
     // Prepare
     const publisher = new MemoryAlertPublisher();
 
@@ -105,7 +125,8 @@ describe('MemoryAlertPublisher', () => {
     await publisher.publish([transition()]);
 
     // Assess
-    expect(publisher.transitions.map((t) => t.kind)).toEqual(['opened', 'resolved']);
+    expect(publisher.transitions.map((t) => t.kind)).toEqual(['opened', 'resolved', 'opened']);
+    expect(publisher.duplicates).toBe(1);
   });
 });
 

@@ -131,7 +131,7 @@ describe('SnsAlertPublisher', () => {
     const result = subject.publish([transition()]);
 
     // Assess
-    await expect(result).rejects.toThrow(/api\/latency@1700000000000#opened \(InternalError: boom\)/);
+    await expect(result).rejects.toThrow(/5f1c0e0b9a3d4c2e8f7a6b5c4d3e2f10#opened \(InternalError: boom\)/);
     expect(sns).toHaveReceivedCommandTimes(PublishBatchCommand, 1);
   });
 
@@ -168,7 +168,7 @@ describe('SnsAlertPublisher', () => {
     // Assess
     expect(sns).toHaveReceivedCommandTimes(PublishBatchCommand, 2);
     expect(entries(sns, 1)).toHaveLength(2);
-    expect(ledger.status.get('api/latency@1700000000000#escalated')).toBe('sent');
+    expect(ledger.status.get('5f1c0e0b9a3d4c2e8f7a6b5c4d3e2f10#escalated')).toBe('sent');
   });
 
   it('publishes a transition repeated within one call once', async () => {
@@ -212,7 +212,7 @@ describe('SnsAlertPublisher', () => {
     // Assess
     await expect(result).rejects.toMatchObject({
       failed: [],
-      unrecorded: ['api/latency@1700000000000#opened'],
+      unrecorded: ['5f1c0e0b9a3d4c2e8f7a6b5c4d3e2f10#opened'],
     });
     await expect(result).rejects.toThrow(/published but not recorded/);
   });

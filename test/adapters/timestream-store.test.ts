@@ -9,11 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  TimestreamRejectedRecordsError,
-  TimestreamStore,
-  TimestreamWriteFailedError,
-} from '../../adapters/timestream-store.ts';
+import { TimestreamStore, TimestreamWriteFailedError } from '../../adapters/timestream-store.ts';
 import { point, points, recordingBackoff } from './fixtures.ts';
 
 const client = new TimestreamWriteClient({ region: 'eu-west-1' });
@@ -191,7 +187,7 @@ describe('TimestreamStore', () => {
     });
   });
 
-  it('names the records still rejected after their retry', async () => {
+  it('returns the records still rejected after their retry, with the reason, and stores the rest', async () => {
     // Prepare
     const reason = 'The record timestamp is outside the time range of the memory store';
     timestream
@@ -207,12 +203,48 @@ describe('TimestreamStore', () => {
     const batch = [point({ series: 'a', timestamp: 1 }), point({ series: 'b', timestamp: 2 })];
 
     // Act
-    const result = subject.write(batch);
+    const { rejected: refused } = await subject.write(batch);
 
     // Assess
-    await expect(result).rejects.toBeInstanceOf(TimestreamRejectedRecordsError);
-    await expect(result).rejects.toMatchObject({ rejected: [{ series: 'b', timestamp: 2, reason }] });
-    await expect(result).rejects.toThrow(/b@2: The record timestamp is outside/);
+    expect(refused).toEqual([{ point: batch[1], reason: expect.stringContaining(reason) }]);
     expect(timestream).toHaveReceivedCommandTimes(WriteRecordsCommand, 2);
+  });
+
+  it('writes a named channel as its own dimension, so series "a/b" and series "a" channel "b" stay apart', async () => {
+    // Prepare
+    timestream.on(WriteRecordsCommand).resolves({});
+    const { store: subject } = store();
+
+    // Act
+    await subject.write([point({ series: 'a/b' }), point({ series: 'a', channel: 'b' })]);
+
+    // Assess
+    const records = timestream.commandCalls(WriteRecordsCommand)[0]?.args[0].input.Records ?? [];
+    const identity = records.map((r) =>
+      (r.Dimensions ?? []).filter((d) => d.Name === 'series' || d.Name === 'channel'),
+    );
+    expect(identity).toEqual([
+      [{ Name: 'series', Value: 'a/b' }],
+      [
+        { Name: 'series', Value: 'a' },
+        { Name: 'channel', Value: 'b' },
+      ],
+    ]);
+  });
+
+  it("refuses without a call a record whose dimensions exceed Timestream's 2 KB", async () => {
+    // Prepare
+    timestream.on(WriteRecordsCommand).resolves({});
+    const { store: subject } = store();
+    const big = point({
+      dimensions: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`d${i}`, 'v'.repeat(250)])),
+    });
+
+    // Act
+    const { rejected: refused } = await subject.write([big, point()]);
+
+    // Assess
+    expect(refused).toEqual([{ point: big, reason: expect.stringMatching(/over Timestream's 2048/) }]);
+    expect(timestream.commandCalls(WriteRecordsCommand)[0]?.args[0].input.Records).toHaveLength(1);
   });
 });

@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EpisodeTransition, ScoredPoint } from '../../core/detection-types.ts';
-import { type DetectionResult, Detector, type SeriesDetectorState } from '../../core/detector.ts';
+import {
+  type DetectionResult,
+  Detector,
+  episodeIdOf,
+  parseSeriesKey,
+  type SeriesDetectorState,
+  seriesKey,
+} from '../../core/detector.ts';
 import { DEFAULT_EPISODE_OPTIONS } from '../../core/episodes/episode-tracker.ts';
 import type { MeasurementEvent } from '../../core/events/event-schema.ts';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../core/features/feature-schema.ts';
@@ -20,12 +27,13 @@ function calmEvents(
   n: number,
   seed: number,
   options: { level?: number; noise?: number; dimensions?: Record<string, string> } = {},
+  start = T0,
 ): MeasurementEvent[] {
   const { level = 100, noise = 1, dimensions = {} } = options;
   const random = new Random(seed);
   return Array.from({ length: n }, (_, i) => ({
     series,
-    timestamp: T0 + i * MINUTE,
+    timestamp: start + i * MINUTE,
     values: { value: random.normal(level, noise) },
     dimensions,
   }));
@@ -145,7 +153,8 @@ describe('Detector', () => {
     expect(open).toMatchObject({
       series: 'cpu',
       dimensions,
-      episodeId: `cpu@${open.startedAt}`,
+      episodeId: episodeIdOf('cpu', open.startedAt),
+      channel: 'value',
       lastSeenAt: open.startedAt,
       modelVersion: `${card.name}@${card.version}`,
     });
@@ -273,7 +282,7 @@ describe('Detector', () => {
     expect(continued.points).toEqual((await detector.detect(tail, control)).points);
   });
 
-  it('scores a multi-channel event as one point per channel, keyed series/channel', async () => {
+  it('scores a multi-channel event as one point per channel, each channel a series of its own', async () => {
     // Prepare
     const cpu = calmEvents('x', 250, 3, { level: 40, noise: 2 });
     const mem = calmEvents('x', 250, 4, { level: 2e9, noise: 1e7 });
@@ -288,8 +297,11 @@ describe('Detector', () => {
     const result = await detector.detect(events, states);
     // Assess
     expect(result.points).toHaveLength(2 * events.length);
-    expect([...states.keys()].sort()).toEqual(['host-1/cpu', 'host-1/mem']);
-    const cpuPoints = result.points.filter((p) => p.series === 'host-1/cpu');
+    expect([...states.keys()].sort()).toEqual([seriesKey('host-1', 'cpu'), seriesKey('host-1', 'mem')]);
+    expect(new Set(result.points.map((p) => `${p.series}|${p.channel}`))).toEqual(
+      new Set(['host-1|cpu', 'host-1|mem']),
+    );
+    const cpuPoints = result.points.filter((p) => p.channel === 'cpu');
     expect(cpuPoints.map((p) => p.value)).toEqual(cpu.map((e) => e.values.value));
     expect(cpuPoints.every((p) => p.dimensions.rack === '7')).toBe(true);
     const cpuAlone = await detector.detect(
@@ -297,6 +309,43 @@ describe('Detector', () => {
       new Map(),
     );
     expect(cpuPoints.map((p) => p.rawScore)).toEqual(cpuAlone.points.map((p) => p.rawScore));
+  });
+
+  it('keeps series "a/b" apart from series "a" with channel "b"', async () => {
+    // Prepare
+    const events = calmEvents('a/b', 300, 5, { level: 10, noise: 1 });
+    const channelled: MeasurementEvent[] = calmEvents('a', 300, 6, { level: 1e6, noise: 1e4 }).map((e) => ({
+      ...e,
+      values: { b: e.values.value as number },
+    }));
+    const states: States = new Map();
+    // Act
+    const result = await detector.detect([...events, ...channelled], states);
+    // Assess
+    expect(states.size).toBe(2);
+    const keys = new Set(result.points.map((p) => seriesKey(p.series, p.channel)));
+    expect(keys).toEqual(new Set([seriesKey('a/b', 'value'), seriesKey('a', 'b')]));
+    expect(parseSeriesKey(seriesKey('a', 'b'))).toEqual({ series: 'a', channel: 'b' });
+    expect(parseSeriesKey(seriesKey('a/b', 'value'))).toEqual({ series: 'a/b', channel: 'value' });
+  });
+
+  it('starts a series afresh, with the reason, when its state stops being finite', async () => {
+    // Prepare: a calm series, then a value whose square overflows (validation bounds values; the core must
+    // still heal should anything produce one)
+    const states: States = new Map();
+    await detector.detect(calmEvents('s', 300, 7, { level: 10, noise: 1 }), states);
+    const last = T0 + 300 * MINUTE;
+    const huge: MeasurementEvent = { series: 's', timestamp: last, values: { value: 1e200 }, dimensions: {} };
+    // Act
+    const result = await detector.detect([huge], states);
+    const after = await detector.detect(
+      calmEvents('s', 5, 8, { level: 10, noise: 1 }, last + MINUTE),
+      states,
+    );
+    // Assess
+    expect(result.resets).toEqual([{ key: 's', reason: expect.stringMatching(/not finite/) }]);
+    expect(states.get('s')?.features.count).toBe(5);
+    expect(after.points.every((p) => Number.isFinite(p.probability))).toBe(true);
   });
 
   describe('has no look-ahead', () => {

@@ -1,19 +1,76 @@
 import { describe, expect, it } from 'vitest';
-import { newSeriesDetectorState } from '../../core/detector.ts';
-import { StateCodecError } from '../../core/state-codec.ts';
-import { decodeCheckpoint, encodeCheckpoint, sequenceAfter } from '../../functions/detect/checkpoint.ts';
+import { newSeriesDetectorState, seriesKey } from '../../core/detector.ts';
+import { encodeSeriesState, StateCodecError } from '../../core/state-codec.ts';
+import {
+  type Checkpoint,
+  decodeCheckpoint,
+  EMPTY_OUTBOX,
+  encodeCheckpoint,
+  sequenceAfter,
+} from '../../functions/detect/checkpoint.ts';
+import { point, transition } from '../adapters/fixtures.ts';
+
+const SEQUENCE = '49590338271490256608559692538361571095921575989136588898';
 
 describe('checkpoint', () => {
-  it('round-trips the state and the sequence number', () => {
+  it('round-trips the state, the shard, the sequence number and an empty outbox', () => {
     // Prepare
     const state = newSeriesDetectorState();
     state.features.count = 7;
-    const sequence = '49590338271490256608559692538361571095921575989136588898';
+    const checkpoint: Checkpoint = {
+      state,
+      shard: 'shardId-000000000003',
+      sequence: SEQUENCE,
+      outbox: EMPTY_OUTBOX,
+    };
     // Act
-    const decoded = decodeCheckpoint(encodeCheckpoint({ state, sequence }));
+    const decoded = decodeCheckpoint(encodeCheckpoint(checkpoint), 'cpu');
     // Assess
-    expect(decoded.sequence).toBe(sequence);
-    expect(decoded.state.features.count).toBe(7);
+    expect(decoded).toEqual(checkpoint);
+  });
+
+  it('round-trips an outbox exactly: points of a named channel with their dimensions, and transitions', () => {
+    // Prepare
+    const key = seriesKey('host-1', 'mem');
+    const points = [
+      point({ series: 'host-1', channel: 'mem', timestamp: 1, value: -0, rawScore: 5e-324, dimensions: {} }),
+      point({ series: 'host-1', channel: 'mem', timestamp: 2, value: 1e100, anomalous: false }),
+      point({
+        series: 'host-1',
+        channel: 'mem',
+        timestamp: 3,
+        dimensions: { région: 'Zürich' },
+        modelVersion: 'm2',
+      }),
+    ];
+    const transitions = [transition({ series: 'host-1', channel: 'mem' })];
+    const checkpoint: Checkpoint = {
+      state: newSeriesDetectorState(),
+      shard: 's',
+      sequence: '12',
+      outbox: { points, transitions },
+    };
+    // Act
+    const decoded = decodeCheckpoint(encodeCheckpoint(checkpoint), key);
+    // Assess
+    expect(decoded.outbox).toEqual({ points, transitions });
+    expect(Object.is(decoded.outbox.points[0]?.value, -0)).toBe(true);
+  });
+
+  it('reads the first format (no shard, no outbox), so stored series keep their state across an upgrade', () => {
+    // Prepare: the "k1" layout, a 136-byte header carrying the sequence number
+    const state = newSeriesDetectorState();
+    state.features.count = 42;
+    const bytes = encodeSeriesState(state, 136);
+    bytes[0] = 0x6b;
+    bytes[1] = 0x31;
+    bytes[2] = 2;
+    bytes.write('77', 3, 'latin1');
+    // Act
+    const decoded = decodeCheckpoint(bytes, 'cpu');
+    // Assess
+    expect(decoded).toMatchObject({ shard: '', sequence: '77', outbox: EMPTY_OUTBOX });
+    expect(decoded.state.features.count).toBe(42);
   });
 
   it('orders Kinesis sequence numbers numerically, whatever their length', () => {
@@ -24,16 +81,37 @@ describe('checkpoint', () => {
     expect(sequenceAfter('1', '')).toBe(true);
   });
 
-  it('refuses what it did not write', () => {
-    // Act / Assess
-    const valid = encodeCheckpoint({ state: newSeriesDetectorState(), sequence: '12' });
-    const wrongMagic = Uint8Array.from(valid);
-    wrongMagic[1] = 0x32;
+  it('refuses what it did not write, truncated or padded bytes included', () => {
+    // Prepare
+    const valid = encodeCheckpoint({
+      state: newSeriesDetectorState(),
+      shard: 's',
+      sequence: '12',
+      outbox: { points: [point()], transitions: [] },
+    });
+    const wrongFormat = Uint8Array.from(valid);
+    wrongFormat[1] = 0x39;
     const notDecimal = Uint8Array.from(valid);
-    notDecimal[4] = 0x61;
-    expect(() => decodeCheckpoint({ v: 1 })).toThrow(StateCodecError);
-    expect(() => decodeCheckpoint('k1:1:AAAA')).toThrow(/not binary/);
-    expect(() => decodeCheckpoint(wrongMagic)).toThrow(/"k1" header/);
-    expect(() => decodeCheckpoint(notDecimal)).toThrow(/not decimal/);
+    notDecimal[8] = 0x61;
+    const padded = Buffer.concat([valid, Buffer.alloc(8)]);
+    // Act / Assess
+    expect(() => decodeCheckpoint({ v: 1 }, 'k')).toThrow(StateCodecError);
+    expect(() => decodeCheckpoint('k1:1:AAAA', 'k')).toThrow(/not binary/);
+    expect(() => decodeCheckpoint(wrongFormat, 'k')).toThrow(/format "k9"/);
+    expect(() => decodeCheckpoint(notDecimal, 'k')).toThrow(/not decimal/);
+    expect(() => decodeCheckpoint(valid.subarray(0, valid.length - 3), 'k')).toThrow(StateCodecError);
+    expect(() => decodeCheckpoint(padded, 'k')).toThrow(/header promises/);
+    expect(() => decodeCheckpoint(new Uint8Array(300), 'k')).toThrow(StateCodecError);
+  });
+
+  it('refuses to encode a shard id or sequence number it could not read back', () => {
+    // Act / Assess
+    const state = newSeriesDetectorState();
+    expect(() => encodeCheckpoint({ state, shard: 'a b', sequence: '1', outbox: EMPTY_OUTBOX })).toThrow(
+      /shard id/,
+    );
+    expect(() => encodeCheckpoint({ state, shard: 's', sequence: '1e5', outbox: EMPTY_OUTBOX })).toThrow(
+      /not a decimal/,
+    );
   });
 });

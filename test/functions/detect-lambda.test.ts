@@ -127,7 +127,7 @@ describe('detect Lambda entry point', () => {
       sequenceNumber: '4902',
     });
     const saves = dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
-    expect(saves.map((s) => s.Item?.pk?.S).sort()).toEqual(['cpu', 'mem/free', 'mem/used']);
+    expect(saves.map((s) => s.Item?.pk?.S).sort()).toEqual(['cpu', 'mem\u001ffree', 'mem\u001fused']);
     expect(
       saves.every((s) => s.TableName === ENV.STATE_TABLE && s.Item?.state?.B instanceof Uint8Array),
     ).toBe(true);

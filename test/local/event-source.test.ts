@@ -180,7 +180,7 @@ describe('KinesisEventSource against kinesis-mock and dynalite', () => {
     expect(points.query('retried')).toHaveLength(300);
     expect(deadLetters).toEqual([]);
     const stored = await new DynamoDbStateStore(dynamodb, { tableName: table }).load(['retried']);
-    expect(decodeCheckpoint(stored.get('retried')?.state).state.features.count).toBe(300);
+    expect(decodeCheckpoint(stored.get('retried')?.state, 'retried').state.features.count).toBe(300);
     expect([...mapping.checkpoints().values()]).toEqual([handled.at(-1)]);
   });
 

@@ -84,12 +84,12 @@ describe('local stack', () => {
     expect(opened[0]?.summary).toContain('demo');
     expect(terminal()).toMatch(/OPENED {4}demo at 2026-11-22T14:20:00Z: value 92\.61/);
 
-    // Scores are written before the batch's checkpoint: wait for the last checkpoint too.
+    // The checkpoint is saved before its scores are written; both are done once the last point is stored.
     const stateStore = new DynamoDbStateStore(stack.dynamodb, { tableName: stack.stateTable });
     const storedCount = async () => {
       const stored = await stateStore.load(['demo']);
       const state = stored.get('demo')?.state;
-      return state === undefined ? 0 : decodeCheckpoint(state).state.features.count;
+      return state === undefined ? 0 : decodeCheckpoint(state, 'demo').state.features.count;
     };
     await waitUntil('the last checkpoint', async () => (await storedCount()) === CPU_SPIKE_ROWS);
     expect(await storedCount()).toBe(CPU_SPIKE_ROWS);
