@@ -169,20 +169,42 @@ export function updateFeatureState(state: FeatureState, timestamp: number, value
     state.interval === 0 ? elapsed : state.interval + decay(HORIZON.interval, 1) * (elapsed - state.interval);
   const steps = Math.min(Math.max(elapsed / state.interval, 0.05), MAX_STEPS);
   const step = value - state.lastValue;
-  state.stepVariance += warmDecay(HORIZON.step, steps, state.count) * (step * step - state.stepVariance);
+  const learned = winsorized(state, value);
+  const learnedStep = learned - state.lastValue;
+  state.stepVariance +=
+    warmDecay(HORIZON.step, steps, state.count) * (learnedStep * learnedStep - state.stepVariance);
   if (step === 0) {
     state.stillRun += 1;
   } else {
     state.longestStill = Math.max(state.longestStill * STILL_MEMORY, state.stillRun);
     state.stillRun = 0;
   }
-  updateMoments(state.fast, value, warmDecay(HORIZON.fast, steps, state.count));
-  updateMoments(state.slow, value, warmDecay(HORIZON.slow, steps, state.count));
-  updateSeason(state, timestamp, value);
+  updateMoments(state.fast, learned, warmDecay(HORIZON.fast, steps, state.count));
+  updateMoments(state.slow, learned, warmDecay(HORIZON.slow, steps, state.count));
+  updateSeason(state, timestamp, learned);
   rememberTimestamp(state, timestamp);
   state.lastTimestamp = timestamp;
   state.lastValue = value;
   state.count += 1;
+}
+
+/**
+ * How far from its slow mean, in slow deviations, a point may pull a series' statistics. The point is still
+ * scored as it is; only what the series learns from it is bounded, so one wild value (a unit mix-up, a
+ * corrupted reading) cannot inflate the variances and leave the series blind to real anomalies for weeks.
+ * Chosen on NAB: 150 to 300 score the same (+0.05 standard over no bound); 50 and below cost points on
+ * genuine level shifts, which then take too long to learn.
+ */
+const LEARNING_BOUND = 200;
+/** Points before the bound applies: a young series' deviation is not yet a yardstick. */
+const LEARNING_BOUND_AFTER = 30;
+
+/** The value the state learns from: `value` pulled to within {@link LEARNING_BOUND} slow deviations. */
+function winsorized(state: FeatureState, value: number): number {
+  if (state.count < LEARNING_BOUND_AFTER) return value;
+  const scale = Math.abs(state.slow.mean) + Math.sqrt(state.slow.variance);
+  const bound = LEARNING_BOUND * deviation(state.slow.variance, scale);
+  return Math.min(Math.max(value, state.slow.mean - bound), state.slow.mean + bound);
 }
 
 function seedSeason(state: FeatureState, timestamp: number, value: number): void {

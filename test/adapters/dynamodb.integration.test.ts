@@ -1,6 +1,10 @@
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbStateStore, STATE_KEY_ATTRIBUTE } from '../../adapters/dynamodb-state-store.ts';
+import {
+  DynamoDbStateStore,
+  QUARANTINE_PREFIX,
+  STATE_KEY_ATTRIBUTE,
+} from '../../adapters/dynamodb-state-store.ts';
 import { DynamoDbPublishLedger, LEDGER_KEY_ATTRIBUTE } from '../../adapters/publish-ledger.ts';
 import { type Emulator, localDynamoDbClient, startDynalite } from '../../local/emulators.ts';
 import { createTable } from '../../local/stack.ts';
@@ -79,6 +83,40 @@ describe('DynamoDB adapters against dynalite', () => {
     // Assess
     expect(loaded.size).toBe(130);
     expect(loaded.get('series-129')).toEqual({ key: 'series-129', version: 1, state: { i: 129 } });
+  });
+
+  it('replaces an item without a readable version only while it has none, after keeping it aside', async () => {
+    // Prepare: items no detector writes (edited by hand, or by an old tool)
+    const store = new DynamoDbStateStore(client, { tableName: stateTable });
+    const put = (key: string, extra: Record<string, { N: string } | { S: string }>) =>
+      client.send(
+        new PutItemCommand({
+          TableName: stateTable,
+          Item: { pk: { S: key }, state: { S: '"x"' }, ...extra },
+        }),
+      );
+    await put('no-version', {});
+    await put('text-version', { version: { S: 'seven' } });
+    await put('zero-version', { version: { N: '0' } });
+    const loaded = await store.load(['no-version', 'text-version', 'zero-version']);
+
+    // Act
+    await store.quarantine([...loaded.values()].map((v) => ({ ...v, reason: 'no readable version' })));
+    const first = await store.save([...loaded.values()].map((v) => ({ ...v, state: Uint8Array.of(1) })));
+    const second = await store.save([...loaded.values()].map((v) => ({ ...v, state: Uint8Array.of(2) })));
+    const after = await store.load(['no-version', 'text-version', 'zero-version']);
+
+    // Assess
+    expect([...loaded.values()].map((v) => v.version)).toEqual([-1, -1, -1]);
+    expect(first.conflicts).toEqual([]);
+    expect(second.conflicts.sort()).toEqual(['no-version', 'text-version', 'zero-version']);
+    expect([...after.values()].map((v) => [v.version, v.state])).toEqual([
+      [1, Uint8Array.of(1)],
+      [1, Uint8Array.of(1)],
+      [1, Uint8Array.of(1)],
+    ]);
+    const kept = await store.load([`${QUARANTINE_PREFIX}no-version`]);
+    expect(kept.size).toBe(0); // kept under its own timestamped key, never read as a series
   });
 
   it('ledger skips only transitions marked sent', async () => {

@@ -329,12 +329,32 @@ describe('Detector', () => {
     expect(parseSeriesKey(seriesKey('a/b', 'value'))).toEqual({ series: 'a/b', channel: 'value' });
   });
 
+  it.each([1e3, 1e6, 1e99])(
+    'one wild value (%s in a series around 100) does not leave the series blind to a later burst',
+    async (wild) => {
+      // Prepare: 1000 calm points, the wild one, 1500 calm points, then a burst of +20 deviations
+      const events = calmEvents('s', 3000, 11, { level: 100, noise: 1 }).map((e, i) => ({
+        ...e,
+        values: { value: i === 1000 ? wild : (e.values.value as number) + (i >= 2500 && i < 2510 ? 20 : 0) },
+      }));
+      // Act
+      const result = await detector.detect(events, new Map());
+      // Assess
+      const opened = result.transitions
+        .filter((t) => t.kind === 'opened')
+        .map((t) => (t.startedAt - T0) / MINUTE);
+      expect(opened).toEqual([1000, expect.any(Number)]);
+      expect(opened[1]).toBeGreaterThanOrEqual(2500);
+      expect(opened[1]).toBeLessThan(2510);
+    },
+  );
+
   it('starts a series afresh, with the reason, when its state stops being finite', async () => {
-    // Prepare: a calm series, then a value whose square overflows (validation bounds values; the core must
-    // still heal should anything produce one)
+    // Prepare: a young series (its learning is not bounded yet), then a value whose square overflows
+    // (validation bounds values; the core must still heal should anything produce one)
     const states: States = new Map();
-    await detector.detect(calmEvents('s', 300, 7, { level: 10, noise: 1 }), states);
-    const last = T0 + 300 * MINUTE;
+    await detector.detect(calmEvents('s', 10, 7, { level: 10, noise: 1 }), states);
+    const last = T0 + 10 * MINUTE;
     const huge: MeasurementEvent = { series: 's', timestamp: last, values: { value: 1e200 }, dimensions: {} };
     // Act
     const result = await detector.detect([huge], states);
