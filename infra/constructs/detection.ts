@@ -86,6 +86,8 @@ export class SeismoDetection extends Construct {
     const ts = props.timeseries;
     if (ts.backend === 'timestream') {
       this.fn.bindTimestream(ts, { database: 'TIMESTREAM_DATABASE', table: 'TIMESTREAM_TABLE' });
+      // Older events would be refused by the table: the detector dead-letters them at validation instead.
+      this.fn.addEnvironment('EVENT_MAX_AGE_DAYS', String(ts.acceptsDaysBack));
     } else {
       this.fn
         .addEnvironment('INFLUX_URL', ts.url)

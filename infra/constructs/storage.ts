@@ -13,7 +13,13 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** The time-series store the detector writes scored points to, as deployed. */
 export type TimeseriesStore =
-  | { readonly backend: 'timestream'; readonly database: CfnDatabase; readonly table: CfnTable }
+  | {
+      readonly backend: 'timestream';
+      readonly database: CfnDatabase;
+      readonly table: CfnTable;
+      /** How old a point the table still accepts (magnetic-store writes are on): its magnetic retention. */
+      readonly acceptsDaysBack: number;
+    }
   | {
       readonly backend: 'influxdb';
       readonly url: string;
@@ -94,7 +100,7 @@ export class SeismoStorage extends Construct {
       magneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
     });
     table.applyRemovalPolicy(removalPolicy);
-    return { backend: 'timestream', database, table };
+    return { backend: 'timestream', database, table, acceptsDaysBack: config.magneticDays };
   }
 
   private influx(

@@ -27,6 +27,23 @@ describe('readDetectConfig', () => {
     });
   });
 
+  it('keeps series state 30 days by default and reads the event age limit', () => {
+    // Act
+    const defaults = readDetectConfig(BASE);
+    const set = readDetectConfig({ ...BASE, STATE_TTL_DAYS: '7', EVENT_MAX_AGE_DAYS: '365' });
+    // Assess
+    expect(defaults.stateTtlDays).toBe(30);
+    expect(defaults.maxEventAgeDays).toBeUndefined();
+    expect(set).toMatchObject({ stateTtlDays: 7, maxEventAgeDays: 365 });
+  });
+
+  it.each(['0', '1.5', 'a week', '-3'])('refuses STATE_TTL_DAYS=%s, naming the rule', (value) => {
+    // Act / Assess
+    expect(() => readDetectConfig({ ...BASE, STATE_TTL_DAYS: value })).toThrow(
+      /STATE_TTL_DAYS must be a whole number of days from 1 to 36500/,
+    );
+  });
+
   it('throws naming the missing variable', () => {
     // Prepare
     const { DLQ_URL: _, ...env } = BASE;

@@ -43,6 +43,8 @@ describe('SeismoDetection', () => {
       DLQ_URL: { Ref: expect.stringMatching(/^detectiondeadletters/) },
       TIMESTREAM_DATABASE: { Ref: expect.stringMatching(/^storagetimestreamdb/) },
       TIMESTREAM_TABLE: { 'Fn::GetAtt': [expect.stringMatching(/^storagetimestreampoints/), 'Name'] },
+      // Events older than the table's magnetic retention (365 days by default) are refused at validation.
+      EVENT_MAX_AGE_DAYS: '365',
     });
     expect(Object.keys(env).filter((k) => k.startsWith('INFLUX_') || k === 'MODEL_S3_URI')).toEqual([]);
   });
