@@ -35,6 +35,15 @@ export interface SeriesDetectorState {
   readonly features: FeatureState;
   readonly calibration: CalibrationState;
   readonly episode: EpisodeState;
+  /** For a counter: its last reading and when, from which the next rate is computed. */
+  counter?: CounterReading;
+}
+
+/** A monotonic counter's last reading. */
+export interface CounterReading {
+  raw: number;
+  /** Epoch ms. */
+  at: number;
 }
 
 /** Creates the state of a series seen for the first time. */
@@ -142,12 +151,19 @@ export class Detector {
     let duplicates = 0;
     for (const event of events) {
       for (const channel in event.values) {
-        const value = event.values[channel] as number;
+        let value = event.values[channel] as number;
         const key = seriesKey(event.series, channel);
         let state = states.get(key);
         if (!state) {
           state = newSeriesDetectorState();
           states.set(key, state);
+        }
+        if (event.kind === 'counter') {
+          const rate = counterRate(state, event.timestamp, value);
+          // The first reading only primes the counter; a re-delivered or older one has no rate to give.
+          if (rate === 'stale') duplicates += 1;
+          if (typeof rate !== 'number') continue;
+          value = rate;
         }
         const order = pointOrder(state.features, event.timestamp);
         if (order === 'duplicate') {
@@ -306,4 +322,22 @@ function nonFiniteField(f: FeatureState): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The rate per second of a counter reading against the series' last one, which it then replaces: `primed`
+ * for the first reading, `stale` for one not newer than the last. A reading below the last is a reset (a
+ * process restarted), counted from zero as Prometheus's rate() does, so a restart is not an anomaly.
+ */
+function counterRate(state: SeriesDetectorState, at: number, raw: number): number | 'primed' | 'stale' {
+  const last = state.counter;
+  if (!last) {
+    state.counter = { raw, at };
+    return 'primed';
+  }
+  if (at <= last.at) return 'stale';
+  const increase = raw >= last.raw ? raw - last.raw : raw;
+  const rate = increase / ((at - last.at) / 1_000);
+  state.counter = { raw, at };
+  return rate;
 }

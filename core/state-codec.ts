@@ -9,10 +9,11 @@ import type { SeriesDetectorState } from './detector.ts';
  */
 
 /** First field of every checkpoint; bump it whenever the layout below changes. */
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 const SEVERITIES = ['warning', 'critical'] as const;
-/** Fields before the variable-length parts. */
-const HEADER = 24;
+/** Fields before the variable-length parts, by format: 2 added a counter's last reading and room to grow. */
+const HEADERS: Readonly<Record<number, number>> = { 1: 24, 2: 32 };
+const HEADER = 32;
 
 /** A stored state that this version cannot read. */
 export class StateCodecError extends Error {
@@ -62,7 +63,9 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
   out[20] = SEVERITIES.indexOf(e.severity);
   out[21] = f.stillRun;
   out[22] = f.longestStill;
-  out[23] = 0; // reserved
+  out[23] = state.counter?.raw ?? Number.NaN;
+  out[24] = state.counter?.at ?? Number.NaN;
+  out.fill(0, 25, HEADER); // reserved
   out.set(f.recentTimestamps, HEADER);
   out.set(f.seasonMean, HEADER + recent);
   out.set(f.seasonVariance, HEADER + recent + hours);
@@ -75,29 +78,31 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
  * throws a {@link StateCodecError} when they do not start with a packed state.
  */
 export function packedStateLength(bytes: Uint8Array): number {
-  if (bytes.length < HEADER * 8)
-    throw new StateCodecError(`stored state is ${bytes.length} bytes: too short`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER * 8);
-  const recent = view.getFloat64(8, true);
-  const hours = view.getFloat64(16, true);
-  const fields = HEADER + recent + 3 * hours;
-  if (!Number.isInteger(fields) || fields < HEADER || fields * 8 > bytes.length) {
+  if (bytes.length < 24 * 8) throw new StateCodecError(`stored state is ${bytes.length} bytes: too short`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 24 * 8);
+  const header = HEADERS[view.getFloat64(0, true)];
+  if (header === undefined) throw new StateCodecError(`stored state has format ${view.getFloat64(0, true)}`);
+  const fields = header + view.getFloat64(8, true) + 3 * view.getFloat64(16, true);
+  if (!Number.isInteger(fields) || fields < header || fields * 8 > bytes.length) {
     throw new StateCodecError('stored state header promises more fields than it holds');
   }
   return fields * 8;
 }
 
-/** Decodes bytes written by {@link encodeSeriesState}; throws a {@link StateCodecError} otherwise. */
+/** Decodes bytes written by {@link encodeSeriesState} (any format); throws a {@link StateCodecError} otherwise. */
 export function decodeSeriesState(bytes: unknown): SeriesDetectorState {
   if (!(bytes instanceof Uint8Array)) throw new StateCodecError('stored state is not binary');
-  if (bytes.length < HEADER * 8 || bytes.length % 8 !== 0) {
+  if (bytes.length < 24 * 8 || bytes.length % 8 !== 0) {
     throw new StateCodecError(`stored state is ${bytes.length} bytes: not a packed detector state`);
   }
   // A Float64Array needs 8-byte alignment: view the bytes in place when they have it, else copy.
   const aligned = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.from(bytes);
   const d = new Float64Array(aligned.buffer, aligned.byteOffset, aligned.length / 8);
-  if (d[0] !== FORMAT_VERSION)
-    throw new StateCodecError(`stored state has format ${d[0]}, this detector reads ${FORMAT_VERSION}`);
+  const format = d[0] as number;
+  const HEADER = HEADERS[format];
+  if (HEADER === undefined) {
+    throw new StateCodecError(`stored state has format ${format}, this detector reads ${FORMAT_VERSION}`);
+  }
   const recent = d[1] as number;
   const hours = d[2] as number;
   if (d.length !== HEADER + recent + 3 * hours) {
@@ -135,5 +140,6 @@ export function decodeSeriesState(bytes: unknown): SeriesDetectorState {
       calmPoints: at(19),
       severity: SEVERITIES[at(20)] ?? 'warning',
     },
+    ...(format >= 2 && !Number.isNaN(at(23)) && { counter: { raw: at(23), at: at(24) } }),
   };
 }

@@ -148,6 +148,7 @@ export const EventSchema = z
       value: measurementSchema.optional(),
       values: channelsSchema.optional(),
       dimensions: dimensionsSchema.optional(),
+      kind: z.enum(['gauge', 'counter'], { error: 'must be "gauge" or "counter"' }).optional(),
     },
     {
       error: (issue) =>
@@ -200,7 +201,15 @@ export interface MeasurementEvent {
   /** One entry per channel; a single-value event has the channel `value`. */
   readonly values: Readonly<Record<string, number>>;
   readonly dimensions: Readonly<Record<string, string>>;
+  /**
+   * `gauge` (when absent): each value is scored as it is. `counter`: every channel is a monotonic counter
+   * (bytes sent, requests served) and its rate per second is scored; a drop is a reset, not an anomaly.
+   */
+  readonly kind?: EventKind;
 }
+
+/** How an event's values are read: as they are, or as monotonic counters whose rate is scored. */
+export type EventKind = 'gauge' | 'counter';
 
 /** The channel name given to a single-value event. */
 export const SINGLE_CHANNEL = 'value';
@@ -254,7 +263,7 @@ export function parseEvent(input: unknown, window?: TimeWindow): ParseResult {
       })),
     );
   }
-  const { series, timestamp, value, values, dimensions } = result.data;
+  const { series, timestamp, value, values, dimensions, kind } = result.data;
   if (window) {
     const ahead = timestamp - window.now;
     if (ahead > window.maxFutureMs) {
@@ -281,6 +290,7 @@ export function parseEvent(input: unknown, window?: TimeWindow): ParseResult {
       timestamp,
       values: values ?? { [SINGLE_CHANNEL]: value as number },
       dimensions: dimensions ?? NO_DIMENSIONS,
+      ...(kind === 'counter' && { kind }),
     },
   };
 }

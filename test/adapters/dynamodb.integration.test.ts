@@ -109,7 +109,7 @@ describe('DynamoDB adapters against dynalite', () => {
     // Assess
     expect([...loaded.values()].map((v) => v.version)).toEqual([-1, -1, -1]);
     expect(first.conflicts).toEqual([]);
-    expect(second.conflicts.sort()).toEqual(['no-version', 'text-version', 'zero-version']);
+    expect([...second.conflicts].sort()).toEqual(['no-version', 'text-version', 'zero-version']);
     expect([...after.values()].map((v) => [v.version, v.state])).toEqual([
       [1, Uint8Array.of(1)],
       [1, Uint8Array.of(1)],

@@ -349,6 +349,33 @@ describe('Detector', () => {
     },
   );
 
+  it('scores a counter by its rate per second, primed by its first reading, a reset not an anomaly', async () => {
+    // Prepare: a request counter growing ~600 a minute (10/s), restarted (back to 0) at minute 400
+    const random = new Random(12);
+    let total = 5e6;
+    const events: MeasurementEvent[] = Array.from({ length: 600 }, (_, i) => {
+      total = i === 400 ? 600 : total + 600 + random.normal(0, 20);
+      return {
+        series: 'requests',
+        timestamp: T0 + i * MINUTE,
+        values: { value: total },
+        dimensions: {},
+        kind: 'counter',
+      };
+    });
+    const states: States = new Map();
+    // Act
+    const result = await detector.detect(events, states);
+    // Assess
+    expect(result.points).toHaveLength(599);
+    expect(result.points[0]?.value).toBeCloseTo(10, 0);
+    expect(result.points.find((p) => p.timestamp === T0 + 400 * MINUTE)?.value).toBeCloseTo(10, 0);
+    expect(result.transitions).toEqual([]);
+    expect(states.get('requests')?.counter).toEqual({ raw: total, at: T0 + 599 * MINUTE });
+    const again = await detector.detect(events.slice(-1), states);
+    expect([again.points.length, again.duplicates]).toEqual([0, 1]);
+  });
+
   it('starts a series afresh, with the reason, when its state stops being finite', async () => {
     // Prepare: a young series (its learning is not bounded yet), then a value whose square overflows
     // (validation bounds values; the core must still heal should anything produce one)

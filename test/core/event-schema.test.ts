@@ -75,6 +75,18 @@ describe('parseEvent', () => {
       expect(parsed.series).toBe('C:\\temp\\disk');
     });
 
+    it('a counter, marked so its rate is scored; "gauge" is the default and is not carried', () => {
+      // Act
+      const counter = accepted(event({ kind: 'counter' }));
+      const gauge = accepted(event({ kind: 'gauge' }));
+      // Assess
+      expect(counter.kind).toBe('counter');
+      expect(gauge).not.toHaveProperty('kind');
+      expect(rejected(event({ kind: 'histogram' })).issues).toEqual([
+        { field: 'kind', rule: 'must be "gauge" or "counter"' },
+      ]);
+    });
+
     it('limits exactly at their maximum', () => {
       // Prepare
       const input = {

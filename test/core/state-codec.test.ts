@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Detector, newSeriesDetectorState, type SeriesDetectorState } from '../../core/detector.ts';
 import type { MeasurementEvent } from '../../core/events/event-schema.ts';
-import { decodeSeriesState, encodeSeriesState, StateCodecError } from '../../core/state-codec.ts';
+import {
+  decodeSeriesState,
+  encodeSeriesState,
+  packedStateLength,
+  StateCodecError,
+} from '../../core/state-codec.ts';
 import { loadModel } from '../../models/model-store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -50,6 +55,34 @@ describe('state codec', () => {
     const decoded = decodeSeriesState(shifted.subarray(3));
     // Assess
     expect(decoded).toEqual(newSeriesDetectorState());
+  });
+
+  it("round-trips a counter's last reading", () => {
+    // Prepare
+    const state = { ...newSeriesDetectorState(), counter: { raw: 5e9, at: 1_700_000_000_000 } };
+    // Act
+    const decoded = decodeSeriesState(encodeSeriesState(state));
+    // Assess
+    expect(decoded.counter).toEqual({ raw: 5e9, at: 1_700_000_000_000 });
+    expect(decodeSeriesState(encodeSeriesState(newSeriesDetectorState())).counter).toBeUndefined();
+  });
+
+  it('reads the first format (24 header fields, no counter), so stored states survive an upgrade', () => {
+    // Prepare: format 1 was format 2 without fields 24..31 and with 0 where a counter now is
+    const state = newSeriesDetectorState();
+    state.features.count = 3;
+    state.features.recentTimestamps = [1, 2, 3];
+    const v2 = new Float64Array(new Uint8Array(encodeSeriesState(state)).buffer);
+    const v1 = new Float64Array(v2.length - 8);
+    v1.set(v2.subarray(0, 24));
+    v1.set(v2.subarray(32), 24);
+    v1[0] = 1;
+    v1[23] = 0;
+    // Act
+    const decoded = decodeSeriesState(new Uint8Array(v1.buffer));
+    // Assess
+    expect(decoded).toEqual(state);
+    expect(packedStateLength(new Uint8Array(v1.buffer))).toBe(v1.length * 8);
   });
 
   it('refuses what it did not write, saying why', () => {
