@@ -16,7 +16,10 @@ const SNIFF_LINES = 50;
 /** Share of the sample's records that must have the header's field count for a delimiter to fit. */
 const CONSISTENT_SHARE = 0.9;
 /** A cell that reads as data, not as a column name: a number, or a date in ISO 8601's order. */
-const DATA_CELL = /^(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|\d{4}-\d{2}-\d{2}(?:[T ].*)?)$/;
+const DATA_CELL =
+  /^(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}[\d:.]*(?:Z|[+-]\d{2}:?\d{2})?)?)$/;
+/** A number written with a decimal comma (`1,5`): data too, in a file whose delimiter is not a comma. */
+const DECIMAL_COMMA = /^[-+]?\d+,\d+$/;
 
 /** The layout of one CSV file. */
 export interface CsvLayout {
@@ -57,20 +60,24 @@ function records(sample: string, delimiter: string): string[][] | undefined {
 }
 
 /**
- * The delimiter of `sample`: the first candidate that splits the first record into several fields and most
- * records into as many; else the one that splits the first record into the most; else a comma (one column).
+ * The delimiter of `sample`: among the candidates that split most records into as many fields as the first
+ * (two or more), the one whose cells most often read as data (numbers, dates; decimal commas too when the
+ * delimiter is not a comma), the earlier candidate on a tie; a comma when none fits (one column).
  */
 export function detectDelimiter(sample: string): string {
-  let widest = { delimiter: ',', fields: 1 };
+  let best = { delimiter: ',', share: -1 };
   for (const delimiter of DELIMITER_CANDIDATES) {
     const rows = records(sample, delimiter);
     const fields = rows?.[0]?.length ?? 0;
     if (!rows || fields < 2) continue;
-    const consistent = rows.filter((r) => r.length === fields).length;
-    if (consistent >= CONSISTENT_SHARE * rows.length) return delimiter;
-    if (fields > widest.fields) widest = { delimiter, fields };
+    const consistent = rows.filter((r) => r.length === fields);
+    if (consistent.length < CONSISTENT_SHARE * rows.length) continue;
+    const cells = consistent.flat();
+    const data = cells.filter((c) => looksLikeData(c) || (delimiter !== ',' && DECIMAL_COMMA.test(c.trim())));
+    const share = data.length / cells.length;
+    if (share > best.share) best = { delimiter, share };
   }
-  return widest.delimiter;
+  return best.delimiter;
 }
 
 /** Finds the layout of `text`, the start of a CSV file (a last, cut line is ignored unless it is the only one). */
