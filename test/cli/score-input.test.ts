@@ -202,6 +202,24 @@ describe('seismo score on files that are not in the plain shape', () => {
       expect(existsSync(join(dir, 'never.csv'))).toBe(false);
     });
 
+    it("runs the README's long-format command: --series-column host --time-unit s", async () => {
+      // Prepare
+      const file = join(dir, 'hosts.csv');
+      await writeFile(
+        file,
+        long().replace(/^(\d{4}-[^,]+)/gm, (t) => String(Date.parse(t) / 1000)),
+      );
+      const memory = memoryIo();
+      // Act
+      const code = await main(
+        ['score', file, '--series-column', 'host', '--time-unit', 's', '--out', join(dir, 'hosts-out.csv')],
+        memory.io,
+      );
+      // Assess
+      expect(code).toBe(0);
+      expect(memory.stderr()).toContain('scored 1,400 of 1,400 rows of 2 series');
+    });
+
     it('refuses --series together with --series-column', async () => {
       // Act
       const run = await score('long-3.csv', long(), '--series-column', 'host');
