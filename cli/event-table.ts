@@ -173,7 +173,7 @@ export async function readEventTable(options: TableOptions): Promise<EventTable>
         sample.push({ record, row: info.records, line: info.lines });
         if (sample.length === SAMPLE_ROWS) columns = plan();
       }
-      if (table.rows % SAMPLE_ROWS === 0) options.onProgress?.(table.rows, input.bytesRead);
+      if (columns && table.rows % SAMPLE_ROWS === 0) options.onProgress?.(table.rows, input.bytesRead);
     }
   } catch (error) {
     throw csvReadError(file, error);

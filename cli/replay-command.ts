@@ -63,6 +63,8 @@ export interface ReplaySummary {
   readonly badRows: number;
   /** Rows earlier than a row of their series above them: sent in time order all the same. */
   readonly outOfOrderRows: number;
+  /** Rows repeating a timestamp of their series: sent as they are (the detector scores the first only). */
+  readonly repeatedRows: number;
   /** Records PutRecords refused at first (throttling) and accepted on a retry. */
   readonly retried: number;
   readonly seconds: number;
@@ -174,7 +176,7 @@ export async function replayCsv(
       `no row of ${file} could be replayed: ${plural(table.badRows, 'bad row')}${badRowsNote(table.badRows)}`,
     );
   }
-  const { order } = timeOrder(table);
+  const { order, repeatedRows } = timeOrder(table);
 
   const counts = { sent: 0, retried: 0 };
   const progress = new Progress(io, {
@@ -212,6 +214,7 @@ export async function replayCsv(
     sent: counts.sent,
     badRows: table.badRows,
     outOfOrderRows: table.outOfOrderRows,
+    repeatedRows,
     retried: counts.retried,
     seconds: (performance.now() - started) / 1000,
   };
@@ -226,7 +229,7 @@ export async function replayCsv(
   io.stderr.write(
     `replayed ${count(counts.sent)} of ${count(table.rows)} rows as ${which} into ${target.description} ` +
       `in ${summary.seconds.toFixed(1)} s; ${count(table.badRows)} bad rows skipped${badRowsNote(table.badRows)}${sorted}, ` +
-      `${count(counts.retried)} records retried\n`,
+      `${plural(repeatedRows, 'repeated timestamp')}, ${count(counts.retried)} records retried\n`,
   );
   return summary;
 }

@@ -1,17 +1,12 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { basename, extname } from 'node:path';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { stringify } from 'csv-stringify';
 import { Detector } from '../core/detector.ts';
 import { EVENT_LIMITS } from '../core/events/event-schema.ts';
 import { DEFAULT_MODEL_DIR, loadModel } from '../models/model-store.ts';
 import { CliError, type CliIo, type Command, parseOptions, singleFile, UsageError } from './command.ts';
 import { type CsvRecord, knownColumn, numericColumns, timestampColumn } from './csv-columns.ts';
-import { csvReadError, fileSize, readCsv } from './csv-file.ts';
+import { fileSize } from './csv-file.ts';
 import { INPUT_OPTIONS, inputChoice, inputOptionsUsage, type TimeUnit } from './csv-input.ts';
-import { type CsvLayout, describeLayout, type LayoutChoice, sniffLayout } from './csv-layout.ts';
+import { type CsvLayout, type LayoutChoice, sniffLayout } from './csv-layout.ts';
 import {
   checkSeriesColumn,
   type EventTable,
@@ -24,6 +19,7 @@ import {
 import { describeGuess, findSeriesColumn } from './long-format.ts';
 import { BAD_ROWS_SHOWN, badRowsNote, count, Progress, plural } from './progress.ts';
 import { scoreTable, type TableScores } from './score-batch.ts';
+import { formatSummary, writeScored } from './score-output.ts';
 
 /** Quiet start: files scored within this never show progress. */
 const PROGRESS_DELAY_MS = 1_000;
@@ -206,51 +202,6 @@ function noHeaderNotice(layout: CsvLayout): string {
   );
 }
 
-/** Second pass: writes every row of the file with its score, in the file's order; returns the anomalous rows. */
-async function writeScored(
-  options: ScoreOptions,
-  layout: CsvLayout,
-  table: EventTable,
-  scores: TableScores,
-  io: CliIo,
-): Promise<number> {
-  const sink = options.out ? await openOutput(options.out) : io.stdout;
-  const csv = stringify();
-  csv.pipe(sink, { end: sink !== io.stdout });
-  const write = async (cells: readonly unknown[]) => {
-    if (!csv.write(cells)) await once(csv, 'drain');
-  };
-  const { input, rows } = readCsv(options.file, layout);
-  let row = 0;
-  let anomalous = 0;
-  try {
-    await write([...layout.columns, 'anomaly_score', 'anomaly']);
-    for await (const { record } of rows) {
-      const cells = layout.columns.map((name) => record[name] ?? '');
-      const probability = scores.probability[row];
-      const flag = scores.anomalous[row] ?? 0;
-      anomalous += flag;
-      row += 1;
-      await write(
-        probability === undefined || Number.isNaN(probability)
-          ? [...cells, '', '']
-          : [...cells, probability, flag],
-      );
-    }
-    if (row !== table.rows)
-      throw new CliError(`${options.file} changed while being read (${table.rows} rows, then ${row})`);
-  } catch (error) {
-    input.destroy();
-    csv.destroy();
-    if (sink !== io.stdout) sink.destroy();
-    throw csvReadError(options.file, error);
-  }
-  csv.end();
-  await finished(csv);
-  if (sink !== io.stdout) await finished(sink);
-  return anomalous;
-}
-
 /** Chooses the timestamp and value columns from the options, or from the header and the first rows. */
 function planColumns(
   header: readonly string[],
@@ -305,37 +256,6 @@ async function openDetector(modelDir: string | undefined): Promise<Detector> {
       `cannot load the model from ${modelDir ?? DEFAULT_MODEL_DIR}: ${(error as Error).message}`,
     );
   }
-}
-
-async function openOutput(path: string): Promise<Writable> {
-  const stream = createWriteStream(path);
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
-  }
-  return stream;
-}
-
-function formatSummary(s: ScoreSummary, layout: CsvLayout, out: string | undefined): string {
-  const rate = s.seconds > 0 ? s.rows / s.seconds : 0;
-  const columns = s.valueColumns.map((c) => `"${c}"`).join(', ');
-  const which =
-    s.seriesColumn === undefined
-      ? `series "${s.series[0] ?? ''}"`
-      : `${count(s.series.length)} series (column "${s.seriesColumn}")`;
-  const sorted =
-    s.outOfOrderRows > 0 ? " (each series scored oldest first; the output keeps the file's order)" : '';
-  const shape = describeLayout(layout);
-  return [
-    `scored ${count(s.scoredRows)} of ${plural(s.rows, 'row')} of ${which} in ${s.seconds.toFixed(2)} s (${count(rate)} rows/s): ` +
-      `${plural(s.anomalousRows, 'anomalous row')}, ${plural(s.episodesOpened, 'episode')} opened`,
-    `${plural(s.badRows, 'bad row')}${badRowsNote(s.badRows)}, ${plural(s.repeatedRows, 'repeated timestamp')}, ` +
-      `${plural(s.outOfOrderRows, 'row')} out of time order${sorted}`,
-    `timestamp column "${s.timestampColumn}", value column${s.valueColumns.length === 1 ? '' : 's'} ${columns}` +
-      `${shape ? `, ${shape}` : ''}; model ${s.modelVersion}${out ? `; wrote ${out}` : ''}`,
-    '',
-  ].join('\n');
 }
 
 const USAGE = `Usage: seismo score FILE.csv [options]
