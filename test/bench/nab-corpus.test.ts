@@ -15,6 +15,16 @@ import {
 /** Where CI and the developers' machines keep the reference copy of the corpus, beside the repository. */
 const SHARED_NAB_DIR = resolve(import.meta.dirname, '../../../shared/nab');
 
+/** Whether the reference copy is here to compare with; a plain clone has none, and says what it skips. */
+function referenceCopyPresent(): boolean {
+  if (existsSync(SHARED_NAB_DIR)) return true;
+  process.stderr.write(
+    `NAB reference-copy check skipped: no ${SHARED_NAB_DIR} (the team's copy beside the repository, as in CI). ` +
+      'The shipped third_party/nab is still loaded, counted and scored by the other NAB tests.\n',
+  );
+  return false;
+}
+
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
@@ -45,8 +55,7 @@ describe('the shipped NAB corpus', () => {
     expect(readme).toContain('ea702d75cc2258d9d7dd35ca8e5e2539d71f3140');
   });
 
-  // The reference copy is beside the repository on the team's machines and in CI, not in a plain clone.
-  describe.runIf(existsSync(SHARED_NAB_DIR))('against the reference copy in ../shared/nab', () => {
+  describe.runIf(referenceCopyPresent())('against the reference copy in ../shared/nab', () => {
     it('holds every file of it, each CSV gzipped and otherwise byte for byte the same', async () => {
       // Prepare
       const reference = (await filesUnder(SHARED_NAB_DIR)).filter((f) => f !== 'SOURCE.md');
