@@ -2,8 +2,8 @@
  * `npm run bench:nab`: streams the 58 NAB files through the Seismo detector, writes NAB-format result
  * CSVs, sweeps the corpus threshold per profile and prints the scores beside the published scoreboard.
  *
- * Options: `--nab DIR` (corpus, default ../shared/nab or NAB_DIR), `--model DIR` (default: the shipped
- * model), `--out DIR` (default .bench-out/nab),
+ * Options: `--nab DIR` (corpus; default NAB_DIR, else the copy shipped in third_party/nab), `--model DIR`
+ * (default: the shipped model), `--out DIR` (default .bench-out/nab),
  * `--json` (last stdout line is `{"standard": x, "reward_low_FP_rate": y, "reward_low_FN_rate": z}`).
  */
 import { performance } from 'node:perf_hooks';

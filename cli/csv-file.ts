@@ -2,6 +2,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { CliError } from './command.ts';
+import type { CsvLayout } from './csv-layout.ts';
 
 /** One data row of a CSV file, keyed by header name, with where it was in the file. */
 export interface CsvRow {
@@ -16,8 +17,6 @@ export interface CsvFile {
   readonly input: ReadStream;
   /** The data rows in file order: BOM dropped, empty lines skipped, short and long rows kept. */
   readonly rows: AsyncIterable<CsvRow>;
-  /** The header row's names, known once the first row is read; empty for an empty file. */
-  header(): string[];
 }
 
 /** Size of `file` in bytes, for the progress percentage; a `CliError` when it is missing or not a file. */
@@ -32,15 +31,17 @@ export async function fileSize(file: string): Promise<number> {
   }
 }
 
-/** Opens `file` as a stream of CSV rows whose first line is the header; read errors surface from `rows`. */
-export function readCsv(file: string): CsvFile {
+/**
+ * Opens `file` as a stream of CSV rows keyed by `layout.columns`, split at `layout.delimiter`, skipping the
+ * header line when the layout has one; read errors surface from `rows`. Reading the same file twice gives the
+ * same rows in the same order.
+ */
+export function readCsv(file: string, layout: CsvLayout): CsvFile {
   const input = createReadStream(file);
-  let header: string[] = [];
   const parser = parse({
-    columns: (names: string[]) => {
-      header = names;
-      return names;
-    },
+    columns: [...layout.columns],
+    from_line: layout.hasHeader ? 2 : 1,
+    delimiter: layout.delimiter,
     bom: true,
     info: true,
     relax_column_count: true,
@@ -48,7 +49,7 @@ export function readCsv(file: string): CsvFile {
   });
   input.once('error', (error) => parser.destroy(error));
   input.pipe(parser);
-  return { input, rows: parser as AsyncIterable<CsvRow>, header: () => header };
+  return { input, rows: parser as AsyncIterable<CsvRow> };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CliError, type CliIo, type Command, processIo } from './command.ts';
 import { replayCommand } from './replay-command.ts';
@@ -5,6 +6,12 @@ import { scoreCommand } from './score-command.ts';
 
 /** Every `seismo` subcommand; adding one is one line here. */
 export const COMMANDS: readonly Command[] = [scoreCommand, replayCommand];
+
+/** The version of this Seismo, from its package.json. */
+export function packageVersion(): string {
+  const path = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
 
 /** The top-level help: the command list. */
 export function usage(): string {
@@ -19,6 +26,7 @@ export function usage(): string {
     ...lines,
     '',
     'Run "seismo <command> --help" for the options of one command.',
+    '"seismo --version" (or -V) prints the version.',
     '',
   ].join('\n');
 }
@@ -35,6 +43,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`seismo ${packageVersion()}\n`);
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);

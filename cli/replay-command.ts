@@ -7,20 +7,22 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { isRetryableAwsError } from '../adapters/aws-errors.ts';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from '../adapters/backoff.ts';
-import { EVENT_LIMITS, parseEvent } from '../core/events/event-schema.ts';
+import { EVENT_LIMITS } from '../core/events/event-schema.ts';
 import { LOCAL_CREDENTIALS } from '../local/emulators.ts';
 import { DEFAULT_STACK_FILE, readLiveStackInfo } from '../local/stack-info.ts';
 import { CliError, type CliIo, type Command, parseOptions, singleFile, UsageError } from './command.ts';
+import { type CsvRecord, knownColumn, numericColumns, timestampColumn } from './csv-columns.ts';
+import { fileSize } from './csv-file.ts';
+import { INPUT_OPTIONS, inputChoice, inputOptionsUsage, type TimeUnit } from './csv-input.ts';
+import { type LayoutChoice, sniffLayout } from './csv-layout.ts';
 import {
-  type CsvRecord,
-  knownColumn,
-  numberCell,
-  numericColumns,
-  timestampCell,
-  timestampColumn,
-} from './csv-columns.ts';
-import { csvReadError, fileSize, readCsv } from './csv-file.ts';
-import { BAD_ROWS_SHOWN, badRowsNote, count, Progress } from './progress.ts';
+  checkSeriesColumn,
+  readEventTable,
+  type TableColumns,
+  timeOrder,
+  timeUnitHints,
+} from './event-table.ts';
+import { BAD_ROWS_SHOWN, badRowsNote, count, Progress, plural } from './progress.ts';
 
 /** Kinesis's limit on records per PutRecords call. */
 export const KINESIS_MAX_PUT_RECORDS = 500;
@@ -30,13 +32,20 @@ const PUT_BACKOFF: Partial<BackoffOptions> = { maxAttempts: 8, baseDelayMs: 100,
 /** What `seismo replay` is asked to do. */
 export interface ReplayOptions {
   readonly file: string;
-  readonly series: string;
+  /** Series of every row; excludes `seriesColumn`. */
+  readonly series?: string;
+  /** Column naming each row's series (long format); it is also the partition key. */
+  readonly seriesColumn?: string;
   /** Records per second; as fast as the stream takes them when unset. */
   readonly rate?: number;
   /** Timestamp column; default: one named timestamp/time/date/ts, else the first. */
   readonly timestampColumn?: string;
-  /** Value column; default: the first other column with a number in the first row. */
+  /** Value column; default: the first other numeric column. */
   readonly valueColumn?: string;
+  /** Delimiter and header; default: found from the file. */
+  readonly layout?: LayoutChoice;
+  /** Unit of epoch-number timestamps; default: milliseconds. */
+  readonly timeUnit?: TimeUnit;
 }
 
 /** The stream replayed into: a client and stream name, and where they point for the messages. */
@@ -52,6 +61,10 @@ export interface ReplaySummary {
   readonly rows: number;
   readonly sent: number;
   readonly badRows: number;
+  /** Rows earlier than a row of their series above them: sent in time order all the same. */
+  readonly outOfOrderRows: number;
+  /** Rows repeating a timestamp of their series: sent as they are (the detector scores the first only). */
+  readonly repeatedRows: number;
   /** Records PutRecords refused at first (throttling) and accepted on a retry. */
   readonly retried: number;
   readonly seconds: number;
@@ -112,10 +125,11 @@ export async function resolveTarget(flags: {
 }
 
 /**
- * Streams a CSV file into Kinesis as events `{series, timestamp, value}` (validated like the REST API's),
- * in PutRecords calls of up to 500 with the series as partition key, retrying only the refused records, at
- * `rate` records per second if given. A record retried after a later one of its call was accepted lands
- * out of order; the detector scores such late points without letting them move the series' state.
+ * Replays a CSV file into Kinesis as events `{series, timestamp, value}` (validated like the REST API's),
+ * each series oldest first whatever the file's order, in PutRecords calls of up to 500 with the series as
+ * partition key, retrying only the refused records, at `rate` records per second if given. A record retried
+ * after a later one of its call was accepted lands out of order; the detector scores such late points
+ * without letting them move the series' state. A file with no valid row is an error, and nothing is sent.
  */
 export async function replayCsv(
   options: ReplayOptions,
@@ -123,23 +137,54 @@ export async function replayCsv(
   io: CliIo,
 ): Promise<ReplaySummary> {
   const started = performance.now();
-  const size = await fileSize(options.file);
+  const { file } = options;
+  await fileSize(file); // a clear error for a missing file or a directory
   if (options.rate !== undefined && !(options.rate > 0))
     throw new UsageError('--rate must be a positive number');
+  if ((options.series === undefined) === (options.seriesColumn === undefined)) {
+    throw new UsageError(
+      'name the series: --series NAME for the whole file, or --series-column COL (not both)',
+    );
+  }
   // At a set rate, about ten calls a second keep the stream's arrivals smooth.
   const batchSize = options.rate
     ? Math.min(KINESIS_MAX_PUT_RECORDS, Math.max(1, Math.round(options.rate / 10)))
     : KINESIS_MAX_PUT_RECORDS;
 
-  const { input, rows, header } = readCsv(options.file);
-  const counts = { rows: 0, sent: 0, bad: 0, retried: 0 };
+  const layout = await sniffLayout(file, options.layout);
+  if (!layout.hasHeader && options.layout?.header === undefined) {
+    io.stderr.write(
+      `no header row: the first line "${layout.firstLine}" is data (--header reads it as names)\n`,
+    );
+  }
+  const timeUnit = options.timeUnit ?? 'ms';
+  let shown = 0;
+  const table = await readEventTable({
+    file,
+    layout,
+    timeUnit,
+    series: options.series,
+    choose: (header, sample) => chooseColumns(header, sample, options),
+    onBadRow: (_row, line, reason) => {
+      if (++shown <= BAD_ROWS_SHOWN) io.stderr.write(`line ${line}: ${reason}; skipped\n`);
+    },
+  });
+  if (table.rows === 0) throw new CliError(`${file} has no data rows: a CSV with a header row is expected`);
+  for (const hint of timeUnitHints(table, timeUnit)) io.stderr.write(`hint: ${hint}\n`);
+  if (table.validRows === 0) {
+    throw new CliError(
+      `no row of ${file} could be replayed: ${plural(table.badRows, 'bad row')}${badRowsNote(table.badRows)}`,
+    );
+  }
+  const { order, repeatedRows } = timeOrder(table);
+
+  const counts = { sent: 0, retried: 0 };
   const progress = new Progress(io, {
-    totalBytes: size,
+    totalBytes: order.length,
     started,
     describe: (sent, perSecond, percent) =>
-      `sent ${count(sent)} records, ${count(perSecond)} records/s, ${percent.toFixed(0)}% of the file read`,
+      `sent ${count(sent)} records, ${count(perSecond)} records/s, ${percent.toFixed(0)}% of the rows`,
   });
-  let columns: { timestamp: string; value: string } | undefined;
   let pending: PutRecordsRequestEntry[] = [];
   const flush = async () => {
     // Record k leaves no earlier than k/rate seconds after the start: never more than `rate` in any second.
@@ -147,36 +192,44 @@ export async function replayCsv(
     counts.retried += await putRecords(target, pending);
     counts.sent += pending.length;
     pending = [];
-    progress.update(counts.sent, input.bytesRead);
+    progress.update(counts.sent, counts.sent);
   };
-
   try {
-    for await (const { record, info } of rows) {
-      counts.rows += 1;
-      columns ??= chooseColumns(header(), record, options);
-      const event = toEvent(record, columns, options.series);
-      if ('error' in event) {
-        counts.bad += 1;
-        if (counts.bad <= BAD_ROWS_SHOWN) io.stderr.write(`line ${info.lines}: ${event.error}; skipped\n`);
-        continue;
-      }
-      pending.push({ PartitionKey: options.series, Data: Buffer.from(JSON.stringify(event)) });
+    for (const row of order) {
+      const series = table.seriesNames[table.seriesOf[row] as number] as string;
+      const event = {
+        series,
+        timestamp: table.timestamps[row] as number,
+        value: table.values[row] as number,
+      };
+      pending.push({ PartitionKey: series, Data: Buffer.from(JSON.stringify(event)) });
       if (pending.length === batchSize) await flush();
     }
     if (pending.length > 0) await flush();
-  } catch (error) {
-    throw csvReadError(options.file, error);
   } finally {
     progress.done();
-    input.destroy();
   }
-  if (counts.rows === 0)
-    throw new CliError(`${options.file} has no data rows: a CSV with a header row is expected`);
-  const summary = { ...counts, badRows: counts.bad, seconds: (performance.now() - started) / 1000 };
-  const shown = badRowsNote(counts.bad);
+  const summary = {
+    rows: table.rows,
+    sent: counts.sent,
+    badRows: table.badRows,
+    outOfOrderRows: table.outOfOrderRows,
+    repeatedRows,
+    retried: counts.retried,
+    seconds: (performance.now() - started) / 1000,
+  };
+  const which =
+    options.seriesColumn === undefined
+      ? `series "${options.series}"`
+      : `${count(table.seriesNames.length)} series (column "${options.seriesColumn}")`;
+  const sorted =
+    table.outOfOrderRows > 0
+      ? `, ${plural(table.outOfOrderRows, 'row')} out of time order (sent oldest first)`
+      : '';
   io.stderr.write(
-    `replayed ${count(counts.sent)} of ${count(counts.rows)} rows as series "${options.series}" into ${target.description} ` +
-      `in ${summary.seconds.toFixed(1)} s; ${count(counts.bad)} bad rows skipped${shown}, ${count(counts.retried)} records retried\n`,
+    `replayed ${count(counts.sent)} of ${count(table.rows)} rows as ${which} into ${target.description} ` +
+      `in ${summary.seconds.toFixed(1)} s; ${count(table.badRows)} bad rows skipped${badRowsNote(table.badRows)}${sorted}, ` +
+      `${plural(repeatedRows, 'repeated timestamp')}, ${count(counts.retried)} records retried\n`,
   );
   return summary;
 }
@@ -228,38 +281,32 @@ function describePutError(error: unknown, target: ReplayTarget): Error {
   return error as Error;
 }
 
-/** Chooses the timestamp and value columns from the options, or from the header and the first row. */
+/** Chooses the timestamp and value columns from the options, or from the header and the first rows. */
 function chooseColumns(
   header: readonly string[],
-  first: CsvRecord,
+  sample: readonly CsvRecord[],
   options: ReplayOptions,
-): { timestamp: string; value: string } {
+): TableColumns {
+  if (header.length === 0)
+    throw new CliError(`${options.file} is empty: a CSV with a header row is expected`);
   const timestamp = timestampColumn(header, options.timestampColumn, options.file);
+  const seriesColumn =
+    options.seriesColumn === undefined
+      ? undefined
+      : knownColumn(header, options.seriesColumn, '--series-column', options.file);
+  const others = header.filter((name) => name !== timestamp && name !== seriesColumn);
   const value = options.valueColumn
     ? knownColumn(header, options.valueColumn, '--value', options.file)
-    : numericColumns(header, timestamp, [first])[0];
+    : numericColumns(others, timestamp, sample)[0];
   if (value === undefined) {
     throw new UsageError(
       `no numeric column in ${options.file} besides "${timestamp}"; name one with --value`,
     );
   }
   if (value === timestamp) throw new UsageError(`column "${value}" cannot be both --timestamp and --value`);
-  return { timestamp, value };
-}
-
-/** The wire event of one row, validated by the event schema; or the rule it broke. */
-function toEvent(
-  record: CsvRecord,
-  columns: { timestamp: string; value: string },
-  series: string,
-): { series: string; timestamp: number; value: number } | { error: string } {
-  const parsed = parseEvent({
-    series,
-    timestamp: timestampCell(record[columns.timestamp]),
-    value: numberCell(record[columns.value]),
-  });
-  if (!parsed.ok) return { error: parsed.error.message };
-  return { series, timestamp: parsed.event.timestamp, value: parsed.event.values.value as number };
+  const columns = { timestamp, values: [value], seriesColumn };
+  checkSeriesColumn(columns);
+  return columns;
 }
 
 async function sleepUntil(at: number): Promise<void> {
@@ -273,15 +320,20 @@ Streams a CSV file into the Kinesis stream as events {series, timestamp, value},
 PutRecords calls of up to 500 records, partition key = series, refused records retried with backoff.
 By default it targets the local stack started with "npm start" (found through .seismo/local.json).
 
+Each series is sent oldest first whatever the file's order (the file is read and checked first, about 30
+bytes a row in memory); when no row is valid, nothing is sent and the exit code is 1.
+
 Options:
-  --series NAME      series name of every event (required)
-  --rate N           records per second; default: as fast as the stream accepts them
-  --timestamp COL    timestamp column (ISO 8601 or epoch ms); default: timestamp/time/date/ts, else the first
-  --value COL        value column; default: the first other column holding a number
-  --stream NAME      stream to write to instead of the local stack's (alone: real AWS, default credentials)
-  --endpoint URL     Kinesis endpoint for --stream (an emulator)
-  --region REGION    region for --stream; default: AWS_REGION
-  -h, --help         show this help
+  --series NAME        series name of every event (or --series-column)
+  --rate N             records per second; default: as fast as the stream accepts them
+  --timestamp COL      timestamp column (ISO 8601 or epoch numbers); default: timestamp/time/date/ts,
+                       else the first
+  --value COL          value column; default: the first other numeric column
+${inputOptionsUsage(21)}
+  --stream NAME        stream to write to instead of the local stack's (alone: real AWS, default credentials)
+  --endpoint URL       Kinesis endpoint for --stream (an emulator)
+  --region REGION      region for --stream; default: AWS_REGION
+  -h, --help           show this help
 `;
 
 const REPLAY_OPTIONS = {
@@ -289,6 +341,7 @@ const REPLAY_OPTIONS = {
   rate: { type: 'string' },
   timestamp: { type: 'string' },
   value: { type: 'string' },
+  ...INPUT_OPTIONS,
   stream: { type: 'string' },
   endpoint: { type: 'string' },
   region: { type: 'string' },
@@ -307,10 +360,14 @@ export const replayCommand: Command = {
       return 0;
     }
     const file = singleFile('replay', positionals);
+    const input = inputChoice(values);
     const series = values.series;
-    if (series === undefined)
-      throw new UsageError('--series NAME is required: the series every row belongs to');
-    if (series.length === 0 || series.length > EVENT_LIMITS.seriesLength) {
+    if (series === undefined && input.seriesColumn === undefined) {
+      throw new UsageError(
+        '--series NAME is required: the series every row belongs to (or --series-column COL)',
+      );
+    }
+    if (series !== undefined && (series.length === 0 || series.length > EVENT_LIMITS.seriesLength)) {
       throw new UsageError(`--series must be 1 to ${EVENT_LIMITS.seriesLength} characters`);
     }
     const rate = values.rate === undefined ? undefined : Number(values.rate);
@@ -319,7 +376,16 @@ export const replayCommand: Command = {
     const target = await resolveTarget(values);
     try {
       await replayCsv(
-        { file, series, rate, timestampColumn: values.timestamp, valueColumn: values.value },
+        {
+          file,
+          series,
+          seriesColumn: input.seriesColumn,
+          rate,
+          timestampColumn: values.timestamp,
+          valueColumn: values.value,
+          layout: input.layout,
+          timeUnit: input.timeUnit,
+        },
         target,
         io,
       );

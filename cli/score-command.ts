@@ -1,20 +1,26 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { basename, extname } from 'node:path';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { stringify } from 'csv-stringify';
-import { Detector, type SeriesDetectorState } from '../core/detector.ts';
+import { Detector } from '../core/detector.ts';
 import { EVENT_LIMITS } from '../core/events/event-schema.ts';
 import { DEFAULT_MODEL_DIR, loadModel } from '../models/model-store.ts';
 import { CliError, type CliIo, type Command, parseOptions, singleFile, UsageError } from './command.ts';
-import { knownColumn, numericColumns, timestampColumn } from './csv-columns.ts';
-import { csvReadError, fileSize, readCsv } from './csv-file.ts';
-import { badRowsNote, count, Progress, plural } from './progress.ts';
-import { type ColumnPlan, type LatestScores, type PendingRow, scoreBatch } from './score-batch.ts';
+import { type CsvRecord, knownColumn, numericColumns, timestampColumn } from './csv-columns.ts';
+import { fileSize } from './csv-file.ts';
+import { INPUT_OPTIONS, inputChoice, inputOptionsUsage, type TimeUnit } from './csv-input.ts';
+import { type CsvLayout, type LayoutChoice, sniffLayout } from './csv-layout.ts';
+import {
+  checkSeriesColumn,
+  type EventTable,
+  readEventTable,
+  type TableColumns,
+  type TableOptions,
+  timeOrder,
+  timeUnitHints,
+} from './event-table.ts';
+import { describeGuess, findSeriesColumn } from './long-format.ts';
+import { BAD_ROWS_SHOWN, badRowsNote, count, Progress, plural } from './progress.ts';
+import { scoreTable, type TableScores } from './score-batch.ts';
+import { formatSummary, writeScored } from './score-output.ts';
 
-/** Rows per `Detector.detect` call, as a Kinesis batch would deliver them. */
-const BATCH_SIZE = 1000;
 /** Quiet start: files scored within this never show progress. */
 const PROGRESS_DELAY_MS = 1_000;
 
@@ -25,8 +31,14 @@ export interface ScoreOptions {
   readonly timestampColumn?: string;
   /** Value columns; default: every other numeric column. Several make one multi-channel event per row. */
   readonly valueColumns?: readonly string[];
-  /** Series name; default: the file name without its extension. */
+  /** Series name; default: the file name without its extension. Excludes `seriesColumn`. */
   readonly series?: string;
+  /** Column naming each row's series (long format); one detector state per series. */
+  readonly seriesColumn?: string;
+  /** Delimiter and header; default: found from the file. */
+  readonly layout?: LayoutChoice;
+  /** Unit of epoch-number timestamps; default: milliseconds. */
+  readonly timeUnit?: TimeUnit;
   /** Output CSV; default: stdout. */
   readonly out?: string;
   /** Model directory; default: the shipped model. */
@@ -35,117 +47,174 @@ export interface ScoreOptions {
 
 /** What one scoring run did, as printed in the summary. */
 export interface ScoreSummary {
+  /** Data rows read. */
   readonly rows: number;
-  /** Rows with an unparseable timestamp or value: written with empty scores. */
+  /** Rows with a score: every row but the bad ones. */
+  readonly scoredRows: number;
+  /** Rows with an unparseable timestamp, value or series: written with empty scores. */
   readonly badRows: number;
-  /** Rows repeating a timestamp already seen: they carry the earlier row's score. */
+  /** Rows repeating a timestamp of their series: they carry the earlier row's score. */
   readonly repeatedRows: number;
+  /** Rows earlier than a row of their series above them: scored in time order all the same. */
+  readonly outOfOrderRows: number;
   readonly anomalousRows: number;
   readonly episodesOpened: number;
   readonly seconds: number;
-  readonly series: string;
+  /** The series scored, in the order first seen. */
+  readonly series: readonly string[];
+  readonly seriesColumn?: string;
   readonly timestampColumn: string;
   readonly valueColumns: readonly string[];
+  readonly delimiter: string;
+  readonly hasHeader: boolean;
   readonly modelVersion: string;
 }
 
 /**
- * Scores a CSV file through the detector path the Lambda runs (`Detector.detect`, batches of 1000), streaming
- * it row by row, and writes the input columns plus `anomaly_score` (calibrated probability; the max over
- * channels) and `anomaly` (1 inside an anomaly episode). Bad rows are reported on stderr and written unscored.
+ * Scores a CSV file through the detector path the Lambda runs (`Detector.detect`, batches of 1000) and writes
+ * the input columns plus `anomaly_score` (calibrated probability; the max over channels) and `anomaly`
+ * (1 inside an anomaly episode), row for row in the file's order. A first pass reads and validates every row
+ * so each series is scored oldest first whatever the file's order; a second pass writes the output.
+ * Bad rows are reported on stderr and written unscored; a file with no valid row is an error.
  */
 export async function scoreCsv(options: ScoreOptions, io: CliIo): Promise<ScoreSummary> {
   const started = performance.now();
-  const size = await fileSize(options.file);
-  const series = options.series ?? basename(options.file, extname(options.file));
-  if (series.length === 0 || series.length > EVENT_LIMITS.seriesLength) {
+  const { file } = options;
+  const size = await fileSize(file);
+  if (options.series !== undefined && options.seriesColumn !== undefined) {
+    throw new UsageError(
+      '--series and --series-column exclude each other: one names the series, the other a column',
+    );
+  }
+  const series = options.seriesColumn ? undefined : (options.series ?? basename(file, extname(file)));
+  if (series !== undefined && (series.length === 0 || series.length > EVENT_LIMITS.seriesLength)) {
     throw new UsageError(`--series must be 1 to ${EVENT_LIMITS.seriesLength} characters`);
   }
+  const layout = await sniffLayout(file, options.layout);
+  if (!layout.hasHeader && options.layout?.header === undefined)
+    io.stderr.write(`${noHeaderNotice(layout)}\n`);
   const detector = await openDetector(options.modelDir);
-  const sink = options.out ? await openOutput(options.out) : io.stdout;
+  const timeUnit = options.timeUnit ?? 'ms';
 
-  const { input, rows, header } = readCsv(options.file);
-  const csv = stringify();
-  csv.pipe(sink, { end: sink !== io.stdout });
-  const write = async (cells: readonly unknown[]) => {
-    if (!csv.write(cells)) await once(csv, 'drain');
-  };
-
-  const states = new Map<string, SeriesDetectorState>();
-  const latest: LatestScores = new Map();
-  const progress = new Progress(io, {
+  const reading = new Progress(io, {
     totalBytes: size,
     started,
     quietMs: PROGRESS_DELAY_MS,
     describe: (done, perSecond, percent) =>
-      `${count(done)} rows, ${count(perSecond)} rows/s, ${percent.toFixed(1)}% read`,
+      `read ${count(done)} rows, ${count(perSecond)} rows/s, ${percent.toFixed(1)}%`,
   });
-  const counts = { rows: 0, bad: 0, repeated: 0, anomalous: 0, opened: 0 };
-  let plan: ColumnPlan | undefined;
-  let pending: PendingRow[] = [];
-
-  const flush = async () => {
-    if (!plan) {
-      plan = planColumns(header(), pending, options);
-      await write([...plan.header, 'anomaly_score', 'anomaly']);
-    }
-    const scores = await scoreBatch(detector, plan, series, pending, states, latest, counts, io);
-    for (let i = 0; i < pending.length; i++) {
-      const { record } = pending[i] as PendingRow;
-      const score = scores[i];
-      const cells = plan.header.map((name) => record[name] ?? '');
-      await write(score ? [...cells, score.probability, score.anomalous ? 1 : 0] : [...cells, '', '']);
-      if (score?.anomalous) counts.anomalous += 1;
-    }
-    progress.update(counts.rows, input.bytesRead);
-    pending = [];
-  };
-
+  let table: EventTable;
   try {
-    for await (const { record, info } of rows) {
-      counts.rows += 1;
-      pending.push({ record, row: info.records, line: info.lines });
-      if (pending.length === BATCH_SIZE) await flush();
-    }
-    if (pending.length > 0 || counts.rows === 0) await flush();
-  } catch (error) {
-    input.destroy();
-    csv.destroy();
-    if (sink !== io.stdout) sink.destroy();
-    throw csvReadError(options.file, error);
+    table = await readEventTable({
+      file,
+      layout,
+      timeUnit,
+      series,
+      choose: (columns, sample) => planColumns(columns, sample, options),
+      onBadRow: badRowReporter(io, 'not scored'),
+      onProgress: (rows, bytes) => reading.update(rows, bytes),
+    });
   } finally {
-    progress.done();
+    reading.done();
   }
-  csv.end();
-  await finished(csv);
-  if (sink !== io.stdout) await finished(sink);
+  if (table.rows === 0) throw new CliError(`${file} has no data rows: a CSV with a header row is expected`);
+  const hints = timeUnitHints(table, timeUnit);
+  for (const hint of hints) io.stderr.write(`hint: ${hint}\n`);
+  if (table.validRows === 0) {
+    throw new CliError(
+      `no row of ${file} could be scored: ${plural(table.badRows, 'bad row')}${badRowsNote(table.badRows)}`,
+    );
+  }
+  const { order, repeatedRows } = timeOrder(table);
+  if (!table.columns.seriesColumn) {
+    const guess = findSeriesColumn(table, repeatedRows);
+    const advice =
+      guess && `pass --series-column ${guess.column} to score each of its values as a series of its own`;
+    if (guess && options.series === undefined) {
+      throw new UsageError(
+        `${file} looks like several series in one file: ${count(guess.disorderedRows)} of ${count(table.validRows)} rows ` +
+          `repeat a timestamp or go back in time, and ${describeGuess(guess)} tells them apart; ${advice}, ` +
+          'or --series NAME to score the file as one series all the same',
+      );
+    }
+    if (guess)
+      io.stderr.write(`hint: ${describeGuess(guess)} looks like it names several series; ${advice}\n`);
+  }
 
-  const finalPlan = plan as ColumnPlan;
+  const scoring = new Progress(io, {
+    totalBytes: order.length,
+    started,
+    quietMs: PROGRESS_DELAY_MS,
+    describe: (done, perSecond, percent) =>
+      `scored ${count(done)} rows, ${count(perSecond)} rows/s, ${percent.toFixed(1)}%`,
+  });
+  let scores: TableScores;
+  try {
+    scores = await scoreTable(detector, table, order, (done) => scoring.update(done, done));
+  } finally {
+    scoring.done();
+  }
+  const anomalousRows = await writeScored(options, layout, table, scores, io);
+
   const summary: ScoreSummary = {
-    rows: counts.rows,
-    badRows: counts.bad,
-    repeatedRows: counts.repeated,
-    anomalousRows: counts.anomalous,
-    episodesOpened: counts.opened,
+    rows: table.rows,
+    scoredRows: table.validRows,
+    badRows: table.badRows,
+    repeatedRows,
+    outOfOrderRows: table.outOfOrderRows,
+    anomalousRows,
+    episodesOpened: scores.episodesOpened,
     seconds: (performance.now() - started) / 1000,
-    series,
-    timestampColumn: finalPlan.timestamp,
-    valueColumns: finalPlan.values,
+    series: table.seriesNames,
+    seriesColumn: table.columns.seriesColumn,
+    timestampColumn: table.columns.timestamp,
+    valueColumns: table.columns.values,
+    delimiter: layout.delimiter,
+    hasHeader: layout.hasHeader,
     modelVersion: detector.modelVersion,
   };
-  io.stderr.write(formatSummary(summary, options.out));
+  io.stderr.write(formatSummary(summary, layout, options.out));
   return summary;
+}
+
+/** A reporter of bad rows on stderr: the first 20 one by one, the rest only counted (in the summary). */
+export function badRowReporter(io: CliIo, outcome: string): TableOptions['onBadRow'] {
+  let shown = 0;
+  return (row, line, reason, record, columns) => {
+    if (shown >= BAD_ROWS_SHOWN) return;
+    shown += 1;
+    const named = [
+      columns.timestamp,
+      ...columns.values,
+      ...(columns.seriesColumn ? [columns.seriesColumn] : []),
+    ];
+    const cells = named.map((c) => `${c}=${JSON.stringify(record[c] ?? '')}`);
+    io.stderr.write(`row ${row} (line ${line}): ${reason} [${cells.join(', ')}]; ${outcome}\n`);
+  };
+}
+
+/** The notice for a file whose first line is data. */
+function noHeaderNotice(layout: CsvLayout): string {
+  const last = layout.columns.length;
+  return (
+    `no header row: the first line "${layout.firstLine}" is data; its columns are named column_1` +
+    `${last > 1 ? `..column_${last}` : ''} (--header reads the first line as names)`
+  );
 }
 
 /** Chooses the timestamp and value columns from the options, or from the header and the first rows. */
 function planColumns(
   header: readonly string[],
-  sample: readonly PendingRow[],
+  sample: readonly CsvRecord[],
   options: ScoreOptions,
-): ColumnPlan {
+): TableColumns {
   if (header.length === 0)
     throw new CliError(`${options.file} is empty: a CSV with a header row is expected`);
   const timestamp = timestampColumn(header, options.timestampColumn, options.file);
+  const seriesColumn =
+    options.seriesColumn === undefined
+      ? undefined
+      : knownColumn(header, options.seriesColumn, '--series-column', options.file);
   let values: string[];
   if (options.valueColumns && options.valueColumns.length > 0) {
     values = [
@@ -154,15 +223,8 @@ function planColumns(
     if (values.includes(timestamp))
       throw new UsageError(`column "${timestamp}" cannot be both --timestamp and --value`);
   } else {
-    const others = header.filter((name) => name !== timestamp);
-    values =
-      sample.length === 0
-        ? others
-        : numericColumns(
-            header,
-            timestamp,
-            sample.map((r) => r.record),
-          );
+    const others = header.filter((name) => name !== timestamp && name !== seriesColumn);
+    values = sample.length === 0 ? others : numericColumns(others, timestamp, sample);
     if (values.length === 0) {
       throw new UsageError(
         `no numeric value column in ${options.file} besides the timestamp "${timestamp}" (columns: ${header.join(', ')}); name one with --value`,
@@ -180,7 +242,9 @@ function planColumns(
       `value column name "${tooLong.slice(0, 40)}…" is longer than ${EVENT_LIMITS.channelNameLength} characters`,
     );
   }
-  return { header, timestamp, values };
+  const columns = { timestamp, values, seriesColumn };
+  checkSeriesColumn(columns);
+  return columns;
 }
 
 async function openDetector(modelDir: string | undefined): Promise<Detector> {
@@ -194,52 +258,33 @@ async function openDetector(modelDir: string | undefined): Promise<Detector> {
   }
 }
 
-async function openOutput(path: string): Promise<Writable> {
-  const stream = createWriteStream(path);
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
-  }
-  return stream;
-}
-
-function formatSummary(s: ScoreSummary, out: string | undefined): string {
-  const rate = s.seconds > 0 ? s.rows / s.seconds : 0;
-  const columns = s.valueColumns.map((c) => `"${c}"`).join(', ');
-  const shown = badRowsNote(s.badRows);
-  return [
-    `scored ${plural(s.rows, 'row')} of series "${s.series}" in ${s.seconds.toFixed(2)} s (${count(rate)} rows/s): ` +
-      `${plural(s.anomalousRows, 'anomalous row')}, ${plural(s.episodesOpened, 'episode')} opened`,
-    `${plural(s.badRows, 'bad row')}${shown}, ${plural(s.repeatedRows, 'repeated timestamp')}; ` +
-      `timestamp column "${s.timestampColumn}", value column${s.valueColumns.length === 1 ? '' : 's'} ${columns}; ` +
-      `model ${s.modelVersion}${out ? `; wrote ${out}` : ''}`,
-    '',
-  ].join('\n');
-}
-
 const USAGE = `Usage: seismo score FILE.csv [options]
 
 Scores every row of a CSV file with the detector (the same path as the Lambda: features, ONNX model,
 calibration, anomaly episodes) and writes the input columns plus:
   anomaly_score  calibrated anomaly probability in [0, 1] (the max over value columns)
   anomaly        1 while the series is inside an anomaly episode, else 0
-Rows with an unparseable timestamp or value are reported on stderr and written with empty scores.
+Rows keep the file's order; each series is scored oldest first whatever that order is (the file is read
+twice and held in memory, about 30 bytes a row). Rows with an unparseable timestamp or value are reported
+on stderr and written with empty scores; when no row can be scored, nothing is written and the exit code is 1.
 
 Options:
-  --timestamp COL  timestamp column (ISO 8601 or epoch ms); default: timestamp/time/date/ts, else the first
-  --value COL      value column; repeat for several channels of one series (one event per row);
-                   default: every other numeric column
-  --series NAME    series name; default: the file name without extension
-  --out FILE       output CSV; default: stdout
-  --model DIR      model directory (model.json + .onnx); default: ${DEFAULT_MODEL_DIR}
-  -h, --help       show this help
+  --timestamp COL      timestamp column (ISO 8601 or epoch numbers); default: timestamp/time/date/ts,
+                       else the first
+  --value COL          value column; repeat for several channels of one series (one event per row);
+                       default: every other numeric column
+  --series NAME        series name; default: the file name without extension
+${inputOptionsUsage(21)}
+  --out FILE           output CSV; default: stdout
+  --model DIR          model directory (model.json + .onnx); default: ${DEFAULT_MODEL_DIR}
+  -h, --help           show this help
 `;
 
 const SCORE_OPTIONS = {
   timestamp: { type: 'string' },
   value: { type: 'string', multiple: true },
   series: { type: 'string' },
+  ...INPUT_OPTIONS,
   out: { type: 'string' },
   model: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -257,12 +302,16 @@ export const scoreCommand: Command = {
       return 0;
     }
     const file = singleFile('score', positionals);
+    const input = inputChoice(values);
     await scoreCsv(
       {
         file,
         timestampColumn: values.timestamp,
         valueColumns: values.value,
         series: values.series,
+        seriesColumn: input.seriesColumn,
+        layout: input.layout,
+        timeUnit: input.timeUnit,
         out: values.out,
         modelDir: values.model,
       },

@@ -128,14 +128,35 @@ export async function trainDefaultModel(options: {
   return card;
 }
 
+/** The seed the shipped model was trained with: training again with it gives the same bytes. */
+const DEFAULT_SEED = '20261125';
+
+/** `npm run train -- --help`. */
+export const TRAIN_USAGE = `Usage: npm run train -- [options]
+
+Trains a model on the project's synthetic corpus (models/synthetic-data.ts) and writes model.onnx and its
+card model.json. Deterministic: the same algorithm and seed give the same sha256.
+
+Options:
+  --algorithm NAME  isolation-forest (the shipped default) or autoencoder; default: isolation-forest
+  --seed N          corpus and training seed (an integer); default: ${DEFAULT_SEED}
+  --out DIR         where to write the model; default: ${DEFAULT_MODEL_DIR} (the shipped model)
+  -h, --help        show this help
+`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       algorithm: { type: 'string', default: 'isolation-forest' },
-      seed: { type: 'string', default: '20261125' },
+      seed: { type: 'string', default: DEFAULT_SEED },
       out: { type: 'string', default: DEFAULT_MODEL_DIR },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    process.stdout.write(TRAIN_USAGE);
+    return;
+  }
   const algorithm = values.algorithm;
   if (algorithm !== 'isolation-forest' && algorithm !== 'autoencoder') {
     throw new Error(`--algorithm must be isolation-forest or autoencoder, got ${algorithm}`);
@@ -156,7 +177,7 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((error: unknown) => {
-    console.error((error as Error).message);
+    console.error(`${(error as Error).message}\n\n${TRAIN_USAGE}`);
     process.exit(1);
   });
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 /**
  * Loader for the Numenta Anomaly Benchmark corpus (data files, anomaly windows, cost profiles).
@@ -62,9 +63,15 @@ export interface PublishedThreshold {
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Resolves the corpus directory: the explicit argument, else `NAB_DIR`, else `../shared/nab` beside the repo. */
+/**
+ * The copy of the corpus that ships in the repository (MIT, see its README.md), so the benchmark and its tests
+ * work in any clone without a network. Its CSVs are gzipped.
+ */
+export const SHIPPED_NAB_DIR = join(REPO_ROOT, 'third_party', 'nab');
+
+/** Resolves the corpus directory: the explicit argument, else `NAB_DIR`, else the shipped copy. */
 export function resolveNabDir(dir?: string): string {
-  const chosen = dir ?? process.env.NAB_DIR ?? join(REPO_ROOT, '..', 'shared', 'nab');
+  const chosen = dir ?? process.env.NAB_DIR ?? SHIPPED_NAB_DIR;
   const abs = resolve(chosen);
   const required = ['data', join('labels', 'combined_windows.json'), join('config', 'profiles.json')];
   const missing = required.filter((p) => !existsSync(join(abs, p)));
@@ -76,6 +83,20 @@ export function resolveNabDir(dir?: string): string {
     );
   }
   return abs;
+}
+
+/** A corpus CSV name, plain or gzipped (the shipped copy gzips every CSV; a NAB checkout has them plain). */
+const CSV_FILE = /\.csv(?:\.gz)?$/;
+
+/** The name of a corpus CSV without its `.gz`: `nyc_taxi.csv.gz` → `nyc_taxi.csv`, the key NAB's labels use. */
+export function csvName(file: string): string {
+  return file.endsWith('.gz') ? file.slice(0, -3) : file;
+}
+
+/** Reads a corpus text file, gunzipping it when its name ends in `.gz`. */
+export async function readCorpusText(path: string): Promise<string> {
+  const bytes = await readFile(path);
+  return (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
 /** Normalises a NAB timestamp: window labels carry a `.000000` fraction that data rows do not. */
@@ -134,21 +155,21 @@ export async function loadNabCorpus(dir?: string): Promise<NabCorpus> {
   >;
   const profiles = parseProfiles(await readJson(join(root, 'config', 'profiles.json')));
 
-  const keys: { category: string; name: string }[] = [];
+  const keys: { category: string; name: string; file: string }[] = [];
   const dataDir = join(root, 'data');
   for (const entry of await readdir(dataDir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     for (const f of await readdir(join(dataDir, entry.name))) {
-      if (f.endsWith('.csv')) keys.push({ category: entry.name, name: f });
+      if (CSV_FILE.test(f)) keys.push({ category: entry.name, name: csvName(f), file: f });
     }
   }
   keys.sort((a, b) => `${a.category}/${a.name}`.localeCompare(`${b.category}/${b.name}`));
 
   const files = await Promise.all(
-    keys.map(async ({ category, name }): Promise<NabFile> => {
+    keys.map(async ({ category, name, file }): Promise<NabFile> => {
       const key = `${category}/${name}`;
-      const path = join(dataDir, category, name);
-      const rows = parseDataCsv(await readFile(path, 'utf8'), path);
+      const path = join(dataDir, category, file);
+      const rows = parseDataCsv(await readCorpusText(path), path);
       const labelled = windowsRaw[key];
       if (labelled === undefined) throw new Error(`labels/combined_windows.json has no entry for ${key}`);
       const windows = labelled.map(([start, end]) => ({

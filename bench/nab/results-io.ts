@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { NabFile, NabRow } from './corpus.ts';
+import { type NabFile, type NabRow, readCorpusText } from './corpus.ts';
 
 /**
  * NAB-format result files: `<root>/<detector>/<category>/<detector>_<file>.csv` with at least the columns
@@ -71,9 +72,10 @@ export function parseResultCsv(text: string, source = 'result csv'): NabResult {
   return { timestamps, values, anomalyScores };
 }
 
-/** Reads one result CSV from disk. */
+/** Reads one result CSV from disk: `path` itself, else its gzipped `path.gz` (as the shipped corpus keeps them). */
 export async function readResultCsv(path: string): Promise<NabResult> {
-  return parseResultCsv(await readFile(path, 'utf8'), path);
+  const found = existsSync(path) || !existsSync(`${path}.gz`) ? path : `${path}.gz`;
+  return parseResultCsv(await readCorpusText(found), found);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { CostProfile, NabWindow } from './corpus.ts';
 
 /**
- * The NAB scoring rules of /work/shared/nab/SCORING.md as pure functions, plus an exhaustive
+ * The NAB scoring rules of third_party/nab/SCORING.md as pure functions, plus an exhaustive
  * incremental threshold sweep over the whole corpus.
  *
  * Row scores are split into a profile-independent "unit" part (computed once per file) and a profile

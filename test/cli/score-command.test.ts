@@ -97,7 +97,8 @@ describe('seismo score', () => {
       expect(output[0]).toEqual(['timestamp', 'value', 'host', 'anomaly_score', 'anomaly']);
       expect(output).toHaveLength(ROWS + 1);
       expect(output.slice(1).map((row) => row.slice(0, 3))).toEqual(inputRows);
-      expect(summary).toMatchObject({ rows: ROWS, series: 'sine-spike', timestampColumn: 'timestamp' });
+      expect(summary).toMatchObject({ rows: ROWS, scoredRows: ROWS - 1, timestampColumn: 'timestamp' });
+      expect(summary.series).toEqual(['sine-spike']);
       expect(summary.valueColumns).toEqual(['value']);
     });
 
@@ -159,7 +160,8 @@ describe('seismo score', () => {
     const summary = await scoreCsv({ file, series: 'web' }, memory.io);
     const rows = parse(memory.stdout(), { columns: true }) as Record<string, string>[];
     // Assess
-    expect(summary).toMatchObject({ rows: 300, badRows: 0, series: 'web', timestampColumn: 'time' });
+    expect(summary).toMatchObject({ rows: 300, badRows: 0, timestampColumn: 'time' });
+    expect(summary.series).toEqual(['web']);
     expect(summary.valueColumns).toEqual(['cpu', 'mem']);
     expect(rows[280]?.anomaly).toBe('1');
     expect(rows.every((row) => row.anomaly_score !== '')).toBe(true);
@@ -223,7 +225,7 @@ describe('seismo score', () => {
       },
     );
     // Assess
-    expect(run.stderr).toContain('scored 1,500 rows of series "bin"');
+    expect(run.stderr).toContain('scored 1,499 of 1,500 rows of series "bin"');
     expect(run.status).toBe(0);
     const rows = parse(run.stdout, { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(ROWS);
