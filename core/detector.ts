@@ -28,6 +28,13 @@ import {
 } from './features/feature-engine.ts';
 import { FEATURE_COUNT, FEATURE_NAMES } from './features/feature-schema.ts';
 import type { BatchScorer } from './scoring/batch-scorer.ts';
+import {
+  type DetectionSettings,
+  readsDimensions,
+  type SeriesSettings,
+  type SettingsResolver,
+  settingsResolver,
+} from './sensitivity.ts';
 
 /** Everything the detector remembers about one series; JSON-serializable, versioned, checkpointed per batch. */
 export interface SeriesDetectorState {
@@ -60,6 +67,8 @@ export function newSeriesDetectorState(): SeriesDetectorState {
 export interface DetectorOptions {
   readonly calibration: CalibrationOptions;
   readonly episodes: EpisodeOptions;
+  /** Sensitivity, thresholds and per-series overrides on top of `episodes` (core/sensitivity.ts). */
+  readonly settings?: DetectionSettings;
 }
 
 /** The defaults the shipped model was evaluated with. */
@@ -127,10 +136,31 @@ export function episodeIdOf(key: string, startedAt: number): string {
  * per series (in order). No point's result depends on a later point.
  */
 export class Detector {
+  private readonly resolve: SettingsResolver;
+  private readonly byDimensions: boolean;
+  /** Each series' settings, resolved once (unless overrides look at dimensions, which may change). */
+  private readonly resolved = new Map<string, SeriesSettings>();
+
   constructor(
     private readonly scorer: BatchScorer,
     private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
-  ) {}
+  ) {
+    const base = { ...options.settings };
+    this.resolve = settingsResolver(base, options.episodes);
+    this.byDimensions = readsDimensions(base);
+  }
+
+  /** The settings of a row's series. */
+  private settingsOf(row: Row): SeriesSettings {
+    if (this.byDimensions) return this.resolve(row.event.series, row.channel, row.event.dimensions);
+    let found = this.resolved.get(row.key);
+    if (!found) {
+      if (this.resolved.size >= 100_000) this.resolved.clear();
+      found = this.resolve(row.event.series, row.channel, row.event.dimensions);
+      this.resolved.set(row.key, found);
+    }
+    return found;
+  }
 
   /** The model version stamped on every point. */
   get modelVersion(): string {
@@ -172,6 +202,7 @@ export class Detector {
         }
         computeFeatures(state.features, event.timestamp, value, features, rows.length * FEATURE_COUNT);
         const stuck = stuckRun(state.features, value);
+        const expected = expectedRange(state.features, event.timestamp);
         if (order === 'next') {
           updateFeatureState(state.features, event.timestamp, value);
           const broken = nonFiniteField(state.features);
@@ -195,7 +226,7 @@ export class Detector {
           value,
           late: order === 'late',
           stuck,
-          expected: expectedRange(state.features, event.timestamp),
+          expected,
         });
       }
     }
@@ -229,12 +260,12 @@ export class Detector {
         calibrated = calibrate(state.calibration, rawScore, this.options.calibration);
         const stuck = row.stuck > 0 && calibrated.probability < STUCK_PROBABILITY;
         if (stuck) calibrated = { probability: STUCK_PROBABILITY, surprise: calibrated.surprise };
-        const step = advanceEpisode(
-          state.episode,
-          event.timestamp,
-          calibrated.probability,
-          this.options.episodes,
-        );
+        const settings = this.settingsOf(row);
+        // A muted series is scored and stored but never in an episode (one open when it was muted ends quietly).
+        if (settings.mute && state.episode.openedAt !== null) closeEpisode(state.episode);
+        const step = settings.mute
+          ? 'calm'
+          : advanceEpisode(state.episode, event.timestamp, calibrated.probability, settings.episodes);
         if (step !== 'calm' && step !== 'ongoing') {
           const drivers = stuck ? [{ name: 'stuck_run', value: row.stuck }] : topFeatures(features, i);
           transitions.push(this.transition(step, row, drivers, calibrated.probability));
@@ -300,7 +331,7 @@ interface Row {
   readonly late: boolean;
   /** Length of the run of exact repeats when it marks the series as stuck (judged apart from the model), else 0. */
   readonly stuck: number;
-  /** The series' expected range right after this point, before later points of the batch moved it. */
+  /** The series' expected range at this point, from its state before the point (which cannot widen it). */
   readonly expected: { readonly low: number; readonly high: number };
 }
 

@@ -65,7 +65,8 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
   out[22] = f.longestStill;
   out[23] = state.counter?.raw ?? Number.NaN;
   out[24] = state.counter?.at ?? Number.NaN;
-  out.fill(0, 25, HEADER); // reserved
+  out[25] = f.minValue;
+  out.fill(0, 26, HEADER); // reserved
   out.set(f.recentTimestamps, HEADER);
   out.set(f.seasonMean, HEADER + recent);
   out.set(f.seasonVariance, HEADER + recent + hours);
@@ -126,6 +127,7 @@ export function decodeSeriesState(bytes: unknown): SeriesDetectorState {
       stepVariance: at(11),
       stillRun: at(21),
       longestStill: at(22),
+      minValue: format >= 2 ? at(25) : Number.NaN,
       recentTimestamps: slice(HEADER, recent),
       seasonMean: slice(HEADER + recent, hours),
       seasonVariance: slice(HEADER + recent + hours, hours),

@@ -1,5 +1,9 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { type DetectionSettings, DetectionSettingsSchema } from '../core/sensitivity.ts';
+
+/** Lambda's limit on all environment variables together is 4 KB; the settings travel in one of them. */
+const MAX_SETTINGS_BYTES = 3_072;
 
 /** The context keys the Seismo app reads; defaults live in `cdk.json`, overrides come from `-c key=value`. */
 export const CONFIG_KEYS = [
@@ -13,6 +17,7 @@ export const CONFIG_KEYS = [
   'shardCount',
   'influx',
   'modelS3Uri',
+  'detectionSettings',
 ] as const;
 
 /** Raised when the CDK context does not describe a deployable Seismo; the message lists every bad key and rule. */
@@ -98,6 +103,12 @@ const RawConfigSchema = z.object({
       'modelS3Uri must look like s3://bucket/prefix (the folder holding model.onnx and model.json)',
     )
     .optional(),
+  detectionSettings: z
+    .preprocess(fromCliObject, DetectionSettingsSchema)
+    .refine((s) => Buffer.byteLength(JSON.stringify(s)) <= MAX_SETTINGS_BYTES, {
+      error: `detectionSettings must be at most ${MAX_SETTINGS_BYTES} bytes as JSON (it travels in the detector's environment)`,
+    })
+    .optional(),
 });
 
 /** Rules that tie keys together; checked on the raw values so they are reported alongside per-key problems. */
@@ -139,6 +150,8 @@ export interface SeismoConfig {
     readonly maxBatchingWindowSeconds: number;
     readonly parallelizationFactor: number;
     readonly modelS3Uri?: string;
+    /** Sensitivity, thresholds and per-series overrides (core/sensitivity.ts); the shipped defaults if absent. */
+    readonly settings?: DetectionSettings;
   };
 }
 
@@ -160,6 +173,7 @@ function toConfig(raw: RawConfig): SeismoConfig {
       maxBatchingWindowSeconds: raw.maxBatchingWindowSeconds,
       parallelizationFactor: raw.parallelizationFactor,
       ...(raw.modelS3Uri === undefined ? {} : { modelS3Uri: raw.modelS3Uri }),
+      ...(raw.detectionSettings === undefined ? {} : { settings: raw.detectionSettings }),
     },
   };
 }

@@ -19,8 +19,9 @@ import { loadModelFromS3 } from '../../adapters/s3-model-source.ts';
 import { SnsAlertPublisher } from '../../adapters/sns-alert-publisher.ts';
 import { SqsDeadLetterQueue } from '../../adapters/sqs-dead-letter-queue.ts';
 import { TimestreamStore } from '../../adapters/timestream-store.ts';
-import { Detector } from '../../core/detector.ts';
+import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../../core/detector.ts';
 import type { TimeSeriesStore } from '../../core/ports.ts';
+import { type DetectionSettings, parseDetectionSettings } from '../../core/sensitivity.ts';
 import { loadModel } from '../../models/model-store.ts';
 import { createDetectHandler, type DetectHandler } from './detect-handler.ts';
 
@@ -50,6 +51,8 @@ export interface DetectConfig {
   readonly stateTtlDays: number;
   /** Oldest event accepted, in days (what the time-series store still takes); unbounded when absent. */
   readonly maxEventAgeDays?: number;
+  /** Sensitivity, thresholds and per-series overrides (DETECTION_SETTINGS, JSON); the defaults if absent. */
+  readonly settings?: DetectionSettings;
 }
 
 /**
@@ -104,7 +107,16 @@ export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectCo
     timeSeries,
     stateTtlDays: days(env, 'STATE_TTL_DAYS') ?? 30,
     ...(env.EVENT_MAX_AGE_DAYS ? { maxEventAgeDays: days(env, 'EVENT_MAX_AGE_DAYS') } : {}),
+    ...(env.DETECTION_SETTINGS ? { settings: settingsFrom(env.DETECTION_SETTINGS) } : {}),
   };
+}
+
+function settingsFrom(text: string): DetectionSettings {
+  try {
+    return parseDetectionSettings(JSON.parse(text));
+  } catch (error) {
+    throw new ConfigError(`environment variable DETECTION_SETTINGS: ${(error as Error).message}`);
+  }
 }
 
 /** A positive whole number of days from `env[name]`, or undefined when unset. */
@@ -149,7 +161,10 @@ async function build(config: DetectConfig): Promise<DetectHandler> {
     from: config.modelS3Uri ?? config.modelDir,
   });
   return createDetectHandler({
-    detector: new Detector(scorer),
+    detector: new Detector(scorer, {
+      ...DEFAULT_DETECTOR_OPTIONS,
+      ...(config.settings && { settings: config.settings }),
+    }),
     stateStore: new DynamoDbStateStore(dynamodb, {
       tableName: config.stateTable,
       ttlSeconds: config.stateTtlDays * DAY_SECONDS,

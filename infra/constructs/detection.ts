@@ -96,6 +96,9 @@ export class SeismoDetection extends Construct {
       this.fn.bindSecret(ts.tokenSecret, 'INFLUX_TOKEN_SECRET_ARN');
     }
     if (props.config.modelS3Uri !== undefined) this.fn.bindObjects(props.config.modelS3Uri, 'MODEL_S3_URI');
+    if (props.config.settings !== undefined) {
+      this.fn.addEnvironment('DETECTION_SETTINGS', JSON.stringify(props.config.settings));
+    }
 
     this.eventSource = new KinesisEventSource(props.stream, {
       // First deploy reads what producers already wrote (within retention): nothing is lost before the mapping exists.

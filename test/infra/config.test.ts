@@ -108,6 +108,20 @@ describe('parseConfig', () => {
     expect(problems[0]).toContain(expected);
   });
 
+  it('takes detection settings as an object or a JSON string, and names their problems by path', () => {
+    // Act
+    const config = parseConfig({ ...defaults(), detectionSettings: '{"sensitivity":"high"}' });
+    const problems = problemsOf({
+      ...defaults(),
+      detectionSettings: { overrides: [{ match: { series: 'a' }, openAbove: 2 }] },
+    });
+    // Assess
+    expect(config.detection.settings).toEqual({ sensitivity: 'high' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^detectionSettings\.overrides\.0\.openAbove: .*below 1/),
+    ]);
+  });
+
   it('reports every problem at once, in one error message', () => {
     // Prepare
     const raw = { ...defaults(), batchSize: 0, parallelizationFactor: 0, timeseriesBackend: 'influxdb' };
