@@ -87,11 +87,15 @@ describe('SeismoDetection', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: Match.arrayWith(['dynamodb:PutItem']),
-            Resource: [arnOf('storagepublished'), arnOf('storagestate')],
+            Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+            Resource: arnOf('storagestate'),
+          }),
+          Match.objectLike({
+            Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            Resource: arnOf('storagepublished'),
           }),
           Match.objectLike({ Action: 'sns:Publish', Resource: ref('alertinganomalies') }),
-          Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']) }),
+          Match.objectLike({ Action: 'sqs:SendMessage' }),
           Match.objectLike({ Action: 'timestream:WriteRecords', Resource: arnOf('storagetimestreampoints') }),
           Match.objectLike({
             Action: Match.arrayWith(['kinesis:GetRecords']),
@@ -130,7 +134,7 @@ describe('SeismoDetection with the InfluxDB backend and a model URI', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Action: 'secretsmanager:GetSecretValue',
             Resource: ref('storageinfluxtoken'),
           }),
           Match.objectLike({
