@@ -7,6 +7,7 @@ import { type EventSourceMapping, type ILayerVersion, StartingPosition } from 'a
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ALLOW_INSECURE_INFLUX_ENV } from '../../functions/detect/influx-url.ts';
 import type { SeismoConfig } from '../config.ts';
 import { OnnxRuntimeLayer } from './onnx-layer.ts';
 import { SeismoFunction, type TableAction } from './seismo-function.ts';
@@ -108,6 +109,8 @@ export class SeismoDetection extends Construct {
         .addEnvironment('INFLUX_URL', ts.url)
         .addEnvironment('INFLUX_ORG', ts.org)
         .addEnvironment('INFLUX_BUCKET', ts.bucket);
+      // The function refuses an http:// URL at start unless told, as the config was, that this is local development.
+      if (ts.allowInsecureHttp) this.fn.addEnvironment(ALLOW_INSECURE_INFLUX_ENV, '1');
       this.fn.bindSecret(ts.tokenSecret, 'INFLUX_TOKEN_SECRET_ARN');
     }
     if (props.config.modelS3Uri !== undefined) this.fn.bindObjects(props.config.modelS3Uri, 'MODEL_S3_URI');

@@ -149,6 +149,21 @@ describe('SeismoDetection with the InfluxDB backend and a model URI', () => {
   });
 });
 
+describe('SeismoDetection with an http:// InfluxDB for local development', () => {
+  it('tells the function, which refuses http:// otherwise, that this is local development', () => {
+    // Prepare
+    const influx = { ...INFLUX_CONTEXT.influx, url: 'http://127.0.0.1:8086' };
+
+    // Act
+    const local = functionEnv(synthSeismo({ ...INFLUX_CONTEXT, influx, allowInsecureInflux: true }).template);
+    const deployed = functionEnv(synthSeismo(INFLUX_CONTEXT).template);
+
+    // Assess
+    expect(local).toMatchObject({ INFLUX_URL: 'http://127.0.0.1:8086', SEISMO_ALLOW_INSECURE_INFLUX: '1' });
+    expect(deployed).not.toHaveProperty('SEISMO_ALLOW_INSECURE_INFLUX');
+  });
+});
+
 describe('SeismoStack', () => {
   it('takes stream capacity and event-source settings from the context', () => {
     // Act
