@@ -23,8 +23,12 @@ const PARENT_POLL_MS = 250;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  // With the parent gone, stdout may be a closed pipe: output is lost, but shutdown must go on.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  // With the parent gone, stdout may be a closed pipe (EPIPE): that output is lost, but shutdown must go on.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   const existing = await readLiveStackInfo();
   if (existing) {
     throw new Error(
