@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryTimeSeriesStore } from '../../adapters/memory-stores.ts';
 import { type HttpApi, startHttpApi } from '../../local/http-api.ts';
+import { point } from '../adapters/fixtures.ts';
 
 /** A raw HTTP/1.1 exchange over a socket: fetch would normalise or refuse the very targets under test. */
 interface RawResponse {
@@ -38,18 +39,7 @@ describe('local HTTP endpoint', () => {
 
   beforeAll(async () => {
     const scores = new MemoryTimeSeriesStore();
-    await scores.write([
-      {
-        series: 'demo',
-        timestamp: 1_000,
-        value: 1,
-        dimensions: {},
-        rawScore: 0.1,
-        probability: 0.5,
-        anomalous: false,
-        modelVersion: 'm@1',
-      },
-    ]);
+    await scores.write([point({ series: 'demo', timestamp: 1_000 })]);
     api = await startHttpApi({ scores, alerts: () => [], health: () => ({}) });
   });
 

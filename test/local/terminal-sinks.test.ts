@@ -2,7 +2,6 @@ import { PassThrough } from 'node:stream';
 import { PublishBatchCommand } from '@aws-sdk/client-sns';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { EpisodeTransition } from '../../core/detection-types.ts';
 import {
   formatFailedBatch,
   TerminalDeadLetters,
@@ -10,6 +9,7 @@ import {
   terminalEventSourceLogger,
   terminalLogger,
 } from '../../local/terminal-sinks.ts';
+import { transition } from '../adapters/fixtures.ts';
 import { terminalControlsIn } from '../support/terminal-controls.ts';
 
 /** An attacker's text: clear the screen, retitle the window, forge an alert line, reverse the rest. */
@@ -30,20 +30,12 @@ function plainLines(text: string): string[] {
   return lines;
 }
 
-const transition: EpisodeTransition = {
-  kind: 'opened',
-  episodeId: 'e1',
+const hostileTransition = transition({
   series: HOSTILE,
-  dimensions: {},
-  severity: 'critical',
   startedAt: Date.UTC(2026, 0, 1),
   lastSeenAt: Date.UTC(2026, 0, 1),
-  peakProbability: 0.9999,
-  value: 1,
-  expected: { low: 0, high: 1 },
   topFeatures: [{ name: 'z_long', value: 4 }],
-  modelVersion: 'm@1',
-};
+});
 
 describe('terminal sinks', () => {
   it('print a dead letter with a hostile partition key and reason as one escaped line', async () => {
@@ -70,7 +62,7 @@ describe('terminal sinks', () => {
     const coloredTopic = new TerminalTopic({ out: colored.out, color: true });
     const command = new PublishBatchCommand({
       TopicArn: 'arn:aws:sns:us-east-1:000000000000:seismo-anomalies',
-      PublishBatchRequestEntries: [{ Id: '1', Message: JSON.stringify(transition) }],
+      PublishBatchRequestEntries: [{ Id: '1', Message: JSON.stringify(hostileTransition) }],
     });
 
     // Act
