@@ -70,7 +70,9 @@ export const DetectionSettingsSchema = z
   })
   .superRefine((settings, ctx) => {
     const base = checkOrder(settings, DEFAULT_EPISODE_OPTIONS, [], ctx);
-    settings.overrides?.forEach((o, i) => checkOrder(o, base, ['overrides', i], ctx));
+    settings.overrides?.forEach((o, i) => {
+      checkOrder(o, base, ['overrides', i], ctx);
+    });
   });
 
 /** Detection settings as written in a config file or the deploy config. */

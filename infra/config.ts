@@ -1,6 +1,7 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { type DetectionSettings, DetectionSettingsSchema } from '../core/sensitivity.ts';
+import { influxUrlProblem } from '../functions/detect/influx-url.ts';
 
 /** Lambda's limit on all environment variables together is 4 KB; the settings travel in one of them. */
 const MAX_SETTINGS_BYTES = 3_072;
@@ -16,6 +17,7 @@ export const CONFIG_KEYS = [
   'streamMode',
   'shardCount',
   'influx',
+  'allowInsecureInflux',
   'modelS3Uri',
   'detectionSettings',
 ] as const;
@@ -45,6 +47,10 @@ const fromCliObject = (value: unknown): unknown => {
     return value;
   }
 };
+
+// `-c allowInsecureInflux=true` arrives as a string.
+const fromCliBoolean = (value: unknown): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
 
 const intBetween = (key: string, min: number, max: number) => {
   const rule = `${key} must be an integer from ${min} to ${max}`;
@@ -96,6 +102,9 @@ const RawConfigSchema = z.object({
   }),
   shardCount: intBetween('shardCount', 1, 1000).optional(),
   influx: z.preprocess(fromCliObject, InfluxSchema).optional(),
+  allowInsecureInflux: z
+    .preprocess(fromCliBoolean, z.boolean({ error: 'allowInsecureInflux must be true or false' }))
+    .optional(),
   modelS3Uri: z
     .string()
     .regex(
@@ -125,6 +134,16 @@ function crossKeyProblems(raw: Readonly<Record<string, unknown>>): string[] {
   if (raw.timeseriesBackend === 'influxdb' && raw.influx === undefined) {
     problems.push('influx {url, org, bucket} is required when timeseriesBackend is "influxdb" (got nothing)');
   }
+  const allowInsecure = fromCliBoolean(raw.allowInsecureInflux) === true;
+  const url = (fromCliObject(raw.influx) as { url?: unknown } | undefined)?.url;
+  if (typeof url === 'string' && /^https?:\/\//i.test(url)) {
+    const names = { url: 'influx.url', allow: 'allowInsecureInflux=true' };
+    const problem = influxUrlProblem(url, allowInsecure, names);
+    if (problem) problems.push(problem);
+  }
+  if (allowInsecure && raw.stage === 'prod') {
+    problems.push('allowInsecureInflux is for local development and cannot be true with stage "prod"');
+  }
   return problems;
 }
 
@@ -133,7 +152,14 @@ type RawConfig = z.infer<typeof RawConfigSchema>;
 /** Where scored points are written: Timestream for LiveAnalytics, or an InfluxDB endpoint (e.g. Timestream for InfluxDB). */
 export type TimeseriesConfig =
   | { readonly backend: 'timestream'; readonly memoryHours: number; readonly magneticDays: number }
-  | { readonly backend: 'influxdb'; readonly url: string; readonly org: string; readonly bucket: string };
+  | {
+      readonly backend: 'influxdb';
+      readonly url: string;
+      readonly org: string;
+      readonly bucket: string;
+      /** Present when `url` is http:// and `allowInsecureInflux` says this is local development. */
+      readonly allowInsecureHttp?: true;
+    };
 
 /** Kinesis capacity: on-demand scaling, or a fixed number of shards. */
 export type StreamConfig =
@@ -162,7 +188,13 @@ function toConfig(raw: RawConfig): SeismoConfig {
       : { mode: 'ON_DEMAND' };
   const timeseries: TimeseriesConfig =
     raw.timeseriesBackend === 'influxdb' && raw.influx
-      ? { backend: 'influxdb', ...raw.influx }
+      ? {
+          backend: 'influxdb',
+          ...raw.influx,
+          ...(raw.allowInsecureInflux && new URL(raw.influx.url).protocol === 'http:'
+            ? { allowInsecureHttp: true }
+            : {}),
+        }
       : { backend: 'timestream', ...raw.retention };
   return {
     stage: raw.stage,

@@ -10,13 +10,19 @@ import { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import { DynamoDbPublishLedger, LEDGER_KEY_ATTRIBUTE } from '../adapters/publish-ledger.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import { Detector } from '../core/detector.ts';
-import { createDetectHandler, type DetectHandlerDeps } from '../functions/detect/detect-handler.ts';
+import { createDetectHandler } from '../functions/detect/detect-handler.ts';
 import { loadModel } from '../models/model-store.ts';
 import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
 import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
 import { startHttpApi } from './http-api.ts';
 import type { StackInfo } from './stack-info.ts';
-import { TerminalDeadLetters, TerminalTopic } from './terminal-sinks.ts';
+import {
+  formatFailedBatch,
+  TerminalDeadLetters,
+  TerminalTopic,
+  terminalEventSourceLogger,
+  terminalLogger,
+} from './terminal-sinks.ts';
 
 /**
  * The whole pipeline on one machine: kinesis-mock and dynalite, a stream and the DynamoDB tables, the real
@@ -137,11 +143,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       onFailure: (failed) => {
         failedBatches.push(failed);
-        out.write(
-          `on-failure: ${failed.records.length} record(s) of ${failed.shardId} skipped: ${failed.reason}\n`,
-        );
+        out.write(`${formatFailedBatch(failed)}\n`);
       },
-      logger: { warn: (m) => out.write(`${m}\n`), error: (m) => out.write(`${m}\n`) },
+      logger: terminalEventSourceLogger(out),
     });
     await eventSource.start();
     cleanup.push(() => eventSource.stop());
@@ -217,24 +221,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** The handler's logger on the terminal: warnings and errors only, one line each. */
-function terminalLogger(out: Writable): NonNullable<DetectHandlerDeps['logger']> {
-  const line =
-    (level: string) =>
-    (message: unknown, ...extra: unknown[]) => {
-      const text = typeof message === 'string' ? message : JSON.stringify(message);
-      const details = extra
-        .map((e) => (e instanceof Error ? e.message : JSON.stringify(e, errorFields)))
-        .join(' ');
-      out.write(`detect ${level}: ${text}${details ? ` ${details}` : ''}\n`);
-    };
-  return { info: () => {}, warn: line('warning'), error: line('error') };
-}
-
-function errorFields(_key: string, value: unknown): unknown {
-  return value instanceof Error ? `${value.name}: ${value.message}` : value;
 }
 
 /** Prints how many records were scored, at most every two seconds, so a replay visibly moves. */

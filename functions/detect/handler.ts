@@ -24,6 +24,7 @@ import type { TimeSeriesStore } from '../../core/ports.ts';
 import { type DetectionSettings, parseDetectionSettings } from '../../core/sensitivity.ts';
 import { loadModel } from '../../models/model-store.ts';
 import { createDetectHandler, type DetectHandler } from './detect-handler.ts';
+import { ALLOW_INSECURE_INFLUX_ENV, influxUrlProblem } from './influx-url.ts';
 
 /** Where the time-series store writes: Timestream for LiveAnalytics or InfluxDB (v2 API). */
 export type TimeSeriesConfig =
@@ -72,7 +73,8 @@ export const LAYER_MODEL_DIR = '/opt/models/default';
 /**
  * Reads the configuration from `env`, throwing a {@link ConfigError} that names the first missing variable.
  * The InfluxDB token comes from the Secrets Manager secret INFLUX_TOKEN_SECRET_ARN (as deployed), or from
- * INFLUX_TOKEN when no secret is configured.
+ * INFLUX_TOKEN when no secret is configured. INFLUX_URL must be https://, unless
+ * SEISMO_ALLOW_INSECURE_INFLUX=1 says this is local development.
  */
 export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectConfig {
   const required = (name: string): string => {
@@ -87,9 +89,16 @@ export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectCo
     timeSeries = { backend, database: required('TIMESTREAM_DATABASE'), table: required('TIMESTREAM_TABLE') };
   } else if (backend === 'influxdb') {
     const secretArn = env.INFLUX_TOKEN_SECRET_ARN;
+    const allow = env[ALLOW_INSECURE_INFLUX_ENV] ?? '';
+    if (!['', '0', '1'].includes(allow))
+      throw new ConfigError(`${ALLOW_INSECURE_INFLUX_ENV} must be 1, 0 or unset, got "${allow}"`);
+    const url = required('INFLUX_URL');
+    const names = { url: 'INFLUX_URL', allow: `${ALLOW_INSECURE_INFLUX_ENV}=1` };
+    const problem = influxUrlProblem(url, allow === '1', names);
+    if (problem) throw new ConfigError(problem);
     timeSeries = {
       backend,
-      url: required('INFLUX_URL'),
+      url,
       org: required('INFLUX_ORG'),
       bucket: required('INFLUX_BUCKET'),
       token: secretArn ? { secretArn } : { value: required('INFLUX_TOKEN') },

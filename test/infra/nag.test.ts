@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config.ts';
 import { SeismoStack } from '../../infra/seismo-stack.ts';
-import { cdkJsonContext, INFLUX_CONTEXT, synthSeismo } from './support.ts';
+import { cdkJsonContext, INFLUX_CONTEXT, synthSeismo, testApp } from './support.ts';
 
 /** Every AwsSolutions finding left after acknowledgements, as "rule at construct path". */
 function unacknowledged(app: App): string[] {
@@ -44,6 +45,27 @@ describe('cdk-nag AwsSolutions checks', () => {
       [],
     );
   });
+
+  it.each([
+    ['an action that can be scoped', ['s3:GetObject']],
+    ['X-Ray beside an action that can be scoped', ['xray:PutTraceSegments', 's3:GetObject']],
+  ])(
+    'reports a "*" grant of %s: the Resource::* acknowledgement covers resource-less statements only',
+    (_what, actions) => {
+      // Prepare
+      const app = testApp();
+      const stack = new SeismoStack(app, 'seismo-dev', { config: loadConfig(app.node) });
+      stack.detection.fn.addToRolePolicy(new PolicyStatement({ actions, resources: ['*'] }));
+
+      // Act
+      const findings = unacknowledged(app);
+
+      // Assess
+      expect(findings).toEqual([
+        'AwsSolutions-IAM5[Resource::*] at seismo-dev/detection/detect-role/DefaultPolicy/Resource',
+      ]);
+    },
+  );
 
   it('reports a resource that breaks a rule (the check can fail)', () => {
     // Prepare
