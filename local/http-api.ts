@@ -3,10 +3,12 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import type { EpisodeTransition } from '../core/detection-types.ts';
+import { SINGLE_CHANNEL } from '../core/events/event-schema.ts';
 
 /**
  * The local stack's read-only HTTP endpoint on 127.0.0.1, a small subset of the REST API:
- * `GET /health`, `GET /v1/series`, `GET /v1/series/{name}/scores?from=&to=` and `GET /v1/alerts`.
+ * `GET /health`, `GET /v1/series` (names and channels), `GET /v1/series/{name}/scores?from=&to=&channel=`
+ * (channel `value` by default) and `GET /v1/alerts`.
  */
 
 /** What the endpoint reads from. */
@@ -38,7 +40,12 @@ export async function startHttpApi(sources: HttpApiSources, port = 0): Promise<H
     try {
       const { path, query } = requestTarget(req.url ?? '');
       if (path === '/health') return send(res, 200, { status: 'ok', ...sources.health() });
-      if (path === '/v1/series') return send(res, 200, { series: sources.scores.series() });
+      if (path === '/v1/series') {
+        const series = sources.scores
+          .series()
+          .map((name) => ({ name, channels: sources.scores.channels(name) }));
+        return send(res, 200, { series });
+      }
       if (path === '/v1/alerts') return send(res, 200, { alerts: sources.alerts() });
       const match = SCORES.exec(path);
       if (match) {
@@ -48,7 +55,18 @@ export async function startHttpApi(sources: HttpApiSources, port = 0): Promise<H
         }
         const from = timeParam(query, 'from');
         const to = timeParam(query, 'to');
-        return send(res, 200, { series, points: sources.scores.query(series, { from, to }) });
+        const channel = query.get('channel') ?? SINGLE_CHANNEL;
+        if (!sources.scores.channels(series).includes(channel)) {
+          const known = sources.scores.channels(series).join(', ');
+          return send(res, 404, {
+            error: `series "${series}" has no channel "${channel}" (it has: ${known})`,
+          });
+        }
+        return send(res, 200, {
+          series,
+          channel,
+          points: sources.scores.query(series, { from, to }, channel),
+        });
       }
       return send(res, 404, {
         error: `no route ${path}; try /health, /v1/series, /v1/series/NAME/scores, /v1/alerts`,

@@ -1,4 +1,7 @@
 import { relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { detectionSettingsOf, SETTINGS_USAGE } from '../cli/detection-settings-file.ts';
+import type { DetectionSettings } from '../core/sensitivity.ts';
 import { type LocalStack, stackInfoOf, startLocalStack } from './stack.ts';
 import { DEFAULT_STACK_FILE, readLiveStackInfo, removeStackInfo, writeStackInfo } from './stack-info.ts';
 import { escapeForTerminal } from './terminal-escape.ts';
@@ -35,8 +38,9 @@ async function main(): Promise<void> {
       `a local stack is already running (pid ${existing.pid}, stream ${existing.streamName} at ${existing.kinesisEndpoint}); stop it first`,
     );
   }
+  const detectionSettings = await settingsFromArguments(process.argv.slice(2));
   // Watch for signals and the parent from the start: a stop asked for while starting waits for the start.
-  const starting = startLocalStack();
+  const starting = startLocalStack(detectionSettings ? { detectionSettings } : {});
   let stopping: { readonly at: number } | undefined;
   const shutdown = (why: string, signal?: string) => {
     if (stopping) {
@@ -91,3 +95,28 @@ main().catch((error: unknown) => {
   process.stderr.write(`npm start: ${escapeForTerminal((error as Error).message)}\n`);
   process.exit(1);
 });
+
+/** `npm start -- --sensitivity LEVEL | --settings FILE`: the detection settings the local detector uses. */
+async function settingsFromArguments(args: readonly string[]): Promise<DetectionSettings | undefined> {
+  let values: { sensitivity?: string | undefined; settings?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        sensitivity: { type: 'string' },
+        settings: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}\nUsage: npm start [-- --sensitivity LEVEL] [--settings FILE]`,
+    );
+  }
+  if (values.help) {
+    process.stdout.write(`Usage: npm start [-- options]\n\nOptions:\n${SETTINGS_USAGE}\n`);
+    process.exit(0);
+  }
+  return detectionSettingsOf({ settingsFile: values.settings, sensitivity: values.sensitivity });
+}

@@ -9,7 +9,8 @@ import { DynamoDbStateStore, STATE_KEY_ATTRIBUTE } from '../adapters/dynamodb-st
 import { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import { DynamoDbPublishLedger, LEDGER_KEY_ATTRIBUTE } from '../adapters/publish-ledger.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
-import { Detector } from '../core/detector.ts';
+import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../core/detector.ts';
+import type { DetectionSettings } from '../core/sensitivity.ts';
 import { createDetectHandler } from '../functions/detect/detect-handler.ts';
 import { loadModel } from '../models/model-store.ts';
 import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
@@ -51,6 +52,8 @@ export interface LocalStackOptions {
   >;
   /** Emulators already running (tests share them); the stack then leaves them running when it stops. */
   readonly emulators?: Emulators;
+  /** Sensitivity, thresholds and per-series overrides of the detector; the shipped defaults by default. */
+  readonly detectionSettings?: DetectionSettings;
 }
 
 /** A running local stack: where everything listens, what it captured, and how to stop it. */
@@ -121,7 +124,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     const deadLetters = new TerminalDeadLetters(terminal);
     const handler = createDetectHandler({
-      detector: new Detector(model.scorer),
+      detector: new Detector(model.scorer, {
+        ...DEFAULT_DETECTOR_OPTIONS,
+        ...(options.detectionSettings && { settings: options.detectionSettings }),
+      }),
       stateStore: new DynamoDbStateStore(dynamodb, { tableName: stateTable }),
       timeSeries: scores,
       alerts: publisher,

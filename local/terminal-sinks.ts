@@ -3,6 +3,8 @@ import type { Writable } from 'node:stream';
 import type { PublishBatchCommand, PublishBatchCommandOutput } from '@aws-sdk/client-sns';
 import type { AlertMessage, SnsPublishBatchClient } from '../adapters/sns-alert-publisher.ts';
 import type { EpisodeTransition } from '../core/detection-types.ts';
+import { SINGLE_CHANNEL } from '../core/events/event-schema.ts';
+import { probabilityText } from '../core/probability-text.ts';
 import type { DeadLetter, DeadLetterSink, DetectHandlerDeps } from '../functions/detect/detect-handler.ts';
 import type { EventSourceLogger, FailedBatch } from './event-source.ts';
 import { escapeForTerminal } from './terminal-escape.ts';
@@ -78,8 +80,9 @@ export class TerminalDeadLetters implements DeadLetterSink {
 /** One line for a person: kind, series, value against the expected range, probability, severity, drivers. */
 export function formatTransition(t: EpisodeTransition, color: boolean): string {
   const at = isoSeconds(t.lastSeenAt);
-  const series = paint(escapeForTerminal(t.series), 'bold', color);
-  const p = `p=${probability(t.peakProbability)}`;
+  const name = t.channel === SINGLE_CHANNEL ? t.series : `${t.series} · ${t.channel}`;
+  const series = paint(escapeForTerminal(name), 'bold', color);
+  const p = `p ${probabilityText(t.peakProbability)}`;
   if (t.kind === 'resolved') {
     const minutes = Math.max(0, Math.round((t.lastSeenAt - t.startedAt) / 60_000));
     return `${paint('✓ RESOLVED ', 'green', color)} ${series} at ${at} after ${minutes} min (peak ${p})`;
@@ -121,13 +124,6 @@ export function terminalLogger(out: Writable): NonNullable<DetectHandlerDeps['lo
 
 function errorFields(_key: string, value: unknown): unknown {
   return value instanceof Error ? `${value.name}: ${value.message}` : value;
-}
-
-/** Enough decimals to tell 0.99 from 0.9999999: one past the first digit that is not a 9. */
-function probability(p: number): string {
-  if (p >= 1 - 1e-12) return '>0.999999999999';
-  const digits = Math.min(12, Math.max(3, Math.ceil(-Math.log10(1 - p)) + 1));
-  return p.toFixed(digits);
 }
 
 function paint(text: string, style: Style, color: boolean): string {

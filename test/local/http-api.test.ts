@@ -104,6 +104,6 @@ describe('local HTTP endpoint', () => {
 
     // Assess
     expect(response.status).toBe(200);
-    expect(JSON.parse(response.body)).toEqual({ series: ['demo'] });
+    expect(JSON.parse(response.body)).toEqual({ series: [{ name: 'demo', channels: ['value'] }] });
   });
 });

@@ -148,7 +148,7 @@ describe('local stack', () => {
 
     // Assess
     expect(health).toMatchObject({ status: 200, body: { status: 'ok', streamName: stack.streamName } });
-    expect(series.body).toEqual({ series: ['demo'] });
+    expect(series.body).toEqual({ series: [{ name: 'demo', channels: ['value'] }] });
     const points = scores.body.points as ScoredPoint[];
     expect(points).toHaveLength(CPU_SPIKE_INCIDENT.to - CPU_SPIKE_INCIDENT.from);
     expect(points.every((p) => p.anomalous)).toBe(true);
