@@ -18,7 +18,10 @@ export function parseAlertingConfigText(text: string, source: string): AlertingC
       source,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: pos ? `line ${pos.line}, column ${pos.col}` : '', message: e.message.split('\n')[0] ?? e.message };
+        return {
+          path: pos ? `line ${pos.line}, column ${pos.col}` : '',
+          message: e.message.split('\n')[0] ?? e.message,
+        };
       }),
     );
   }
@@ -31,7 +34,9 @@ export async function loadAlertingConfig(path: string): Promise<AlertingConfig> 
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new AlertingConfigError(path, [{ path: '', message: `cannot read the file: ${(error as Error).message}` }]);
+    throw new AlertingConfigError(path, [
+      { path: '', message: `cannot read the file: ${(error as Error).message}` },
+    ]);
   }
   return parseAlertingConfigText(text, path);
 }
