@@ -89,7 +89,8 @@ export function explainFeature(name: string): string {
 
 /** One feature with its value and meaning: `seasonal_z 16.5 (unusual for this hour of the day)`. */
 export function describeFeature(feature: FeatureContribution): string {
-  const value = Number.isInteger(feature.value) ? String(feature.value) : feature.value.toFixed(1);
+  // A run length is a count; every other feature is a z-score, shown to one decimal.
+  const value = feature.name === 'stuck_run' ? String(Math.round(feature.value)) : feature.value.toFixed(1);
   return `${feature.name} ${value} (${explainFeature(feature.name)})`;
 }
 
