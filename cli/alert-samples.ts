@@ -115,6 +115,8 @@ export function sampleNotification(
     const timer = firstTimer(grew.effects, 'flush');
     if (timer?.type === 'flush') effects = onIncidentTimer(grew.state, timer, env(timer.at)).effects;
   } else if (kind === 'resolved') {
+    // Every member ends, then the one pending group flush tells the resolve.
+    let timer: Timer | undefined;
     for (let i = 0; i < members; i++) {
       const r = applyTransition(state, sampleTransition(i, 'resolved'), {
         now: SAMPLE_START + 95 * MINUTE,
@@ -122,9 +124,9 @@ export function sampleNotification(
         receivers: config.receivers,
       });
       state = r.state;
-      const timer = firstTimer(r.effects, 'flush');
-      if (timer?.type === 'flush') effects = onIncidentTimer(state, timer, env(timer.at)).effects;
+      timer ??= firstTimer(r.effects, 'flush');
     }
+    if (timer?.type === 'flush') effects = onIncidentTimer(state, timer, env(timer.at)).effects;
   }
   const notification = lastNotification(effects);
   if (!notification) throw new Error(`no sample ${kind} notification`);

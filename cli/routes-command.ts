@@ -1,4 +1,4 @@
-import { alertingConfigJsonSchema } from '../core/alerting/config.ts';
+import { alertingConfigJsonSchema } from '../core/alerting/config-schema.ts';
 import { parseDuration } from '../core/alerting/durations.ts';
 import { loadCliConfig } from './alerting-config.ts';
 import { type Command, parseOptions, UsageError } from './command.ts';

@@ -69,14 +69,14 @@ export function replayReport(
   const names = [...config.receivers.keys()];
   const width = Math.max(8, ...names.map((n) => n.length));
   lines.push(
-    `${'receiver'.padEnd(width)}  ${'channel'.padEnd(9)}${HEADINGS.map((h) => h.padStart(9)).join('')}${'total'.padStart(7)}`,
+    `${'receiver'.padEnd(width)}  ${'channel'.padEnd(9)}${HEADINGS.map((h) => h.padStart(10)).join('')}${'total'.padStart(7)}`,
   );
   for (const name of names) {
     const got = sim.deliveries.filter((d) => d.receiver === name);
     const counts = COLUMNS.map((kind) => got.filter((d) => d.notification.kind === kind).length);
     const type = config.receivers.get(name)?.type ?? '';
     lines.push(
-      `${name.padEnd(width)}  ${type.padEnd(9)}${counts.map((c) => String(c).padStart(9)).join('')}${String(got.length).padStart(7)}`,
+      `${name.padEnd(width)}  ${type.padEnd(9)}${counts.map((c) => String(c).padStart(10)).join('')}${String(got.length).padStart(7)}`,
     );
   }
   const byStage = (stage: string) => sim.suppressed.filter((s) => s.stage === stage);

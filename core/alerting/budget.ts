@@ -13,10 +13,11 @@ import type {
 import { incidentTitle } from './render/incident-text.ts';
 
 /**
- * Notification budgets: at most `max` firing notifications (opened, updated, escalated) per route in any
- * sliding `per` window. Beyond it, notifications are held for a digest sent every `digestEvery`, and the
- * receivers get one "budget exceeded" notice per overrun instead of a storm. Acknowledged and resolved
- * notifications are never held: they only ever end noise.
+ * Notification budgets: at most `max` pages (opened and escalated notifications: a new incident, or new
+ * people called in) per route in any sliding `per` window. Beyond it, they are held for a digest sent every
+ * `digestEvery`, and the receivers get one "budget exceeded" notice per overrun instead of a storm. Updates
+ * of incidents people already know (a Slack message edited, a PagerDuty incident deduplicated), acknowledges
+ * and resolves are never held: they add no new page, and resolves end noise.
  */
 
 /** A route's budget state: one small item per route. */
@@ -40,7 +41,7 @@ export interface BudgetState {
 /** Items a digest lists; more are counted. */
 export const DIGEST_MAX_ITEMS = 100;
 
-const COUNTED = new Set(['opened', 'updated', 'escalated']);
+const COUNTED = new Set(['opened', 'escalated']);
 
 /** An empty budget state for a route. */
 export function newBudgetState(routeId: string): BudgetState {

@@ -245,3 +245,14 @@ export type BudgetConfig = z.output<typeof budgetSchema>;
 export type TimeInterval = z.output<typeof timeIntervalSchema>;
 /** One recurring window of a time interval. */
 export type TimeWindow = z.output<typeof timeWindowSchema>;
+
+/**
+ * The JSON Schema of the config file (draft 2020-12, input side: durations and matchers as text), for editors
+ * (`# yaml-language-server: $schema=...`) and for checking a config outside TypeScript.
+ */
+export function alertingConfigJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(alertingConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   type AlertingConfigInput,
   alertingConfigSchema,
@@ -304,22 +304,4 @@ function resolveRoute(
   };
   ctx.routesById.set(id, route);
   return route;
-}
-
-/**
- * The JSON Schema of the config file (draft 2020-12, input side: durations and matchers as text), for editors
- * (`# yaml-language-server: $schema=...`) and for checking a config outside TypeScript.
- */
-export function alertingConfigJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(alertingConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-}
-
-/** The receivers a notification can reach, with their channel type; for a quick lookup by name. */
-export function receiverOf(config: AlertingConfig, name: string): Receiver {
-  const receiver = config.receivers.get(name);
-  if (!receiver) throw new RangeError(`unknown receiver "${name}"`);
-  return receiver;
 }

@@ -85,7 +85,7 @@ export function silenceReminderTimer(
   silence: Silence,
   defaultRemindBefore: number,
   now: number,
-): Timer | null {
+): Extract<Timer, { type: 'silence-reminder' }> | null {
   const at = silence.endsAt - (silence.remindBefore ?? defaultRemindBefore);
   if (at <= now || at < silence.startsAt) return null;
   return { type: 'silence-reminder', silenceId: silence.id, at };

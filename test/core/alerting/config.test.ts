@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  AlertingConfigError,
-  alertingConfigJsonSchema,
-  parseAlertingConfig,
-} from '../../../core/alerting/config.ts';
+import { AlertingConfigError, parseAlertingConfig } from '../../../core/alerting/config.ts';
 import { parseAlertingConfigText } from '../../../core/alerting/config-loader.ts';
+import { alertingConfigJsonSchema } from '../../../core/alerting/config-schema.ts';
 import { exampleConfig, ROOT } from './fixtures.ts';
 
 function issuesOf(document: unknown): string[] {
