@@ -118,7 +118,9 @@ describe('seismo routes schema', () => {
   it('prints the schema shipped as config/alerting.schema.json', async () => {
     const r = await run('routes', 'schema');
     // Compared as data: Biome formats the shipped file its own way.
-    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(await readFile(join(ROOT, 'config/alerting.schema.json'), 'utf8')));
+    expect(JSON.parse(r.stdout)).toEqual(
+      JSON.parse(await readFile(join(ROOT, 'config/alerting.schema.json'), 'utf8')),
+    );
   });
 });
 
