@@ -77,9 +77,17 @@ const timeIntervalSchema = z.strictObject({
   times: z.array(timeWindowSchema).min(1, { error: 'needs at least one window' }),
 });
 
-const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, {
-  error: 'must be a Secrets Manager secret name (not the secret itself)',
-});
+/** Shapes of secrets pasted where their name belongs: a Slack token, a Standard Webhooks secret, a PagerDuty key. */
+const LOOKS_LIKE_A_SECRET = /^(?:xox[abposr]-|whsec_|[0-9a-f]{32}$)/i;
+
+const secretName = z
+  .string()
+  .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, {
+    error: 'must be a Secrets Manager secret name (not the secret itself)',
+  })
+  .refine((value) => !LOOKS_LIKE_A_SECRET.test(value), {
+    error: 'looks like the secret itself: store it in Secrets Manager and give its name here',
+  });
 
 const receiverSchema = z.discriminatedUnion('type', [
   z.strictObject({ name, type: z.literal('slack'), channel: z.string().min(1).max(80) }),

@@ -105,6 +105,27 @@ describe('parseAlertingConfig', () => {
     ]);
   });
 
+  it('refuses a secret pasted where its Secrets Manager name belongs', () => {
+    const issues = issuesOf({
+      version: 1,
+      receivers: [
+        ...receivers,
+        { name: 'pd', type: 'pagerduty', routingKeySecretName: '0123456789abcdef0123456789abcdef' },
+        {
+          name: 'hook',
+          type: 'webhook',
+          url: 'https://h.example.com',
+          secretName: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        },
+      ],
+      route: { receivers: ['slack'] },
+    });
+    expect(issues).toEqual([
+      'receivers[1].routingKeySecretName: looks like the secret itself: store it in Secrets Manager and give its name here',
+      'receivers[2].secretName: looks like the secret itself: store it in Secrets Manager and give its name here',
+    ]);
+  });
+
   it('gives YAML syntax errors their line', () => {
     expect(() => parseAlertingConfigText('version: 1\nroute: [\n', 'bad.yaml')).toThrow(
       /bad\.yaml:\n {2}line \d+/,
