@@ -95,16 +95,3 @@ export function stateExpiresAt(state: IncidentState, retention = 24 * 3_600_000)
   );
   return last + retention;
 }
-
-/**
- * A copy of an incident with at most `maxMembers` members (firing first, then by start), the rest counted in
- * `omittedMembers`: what a queue message carries (SQS takes 256 KiB) and what renderers list.
- */
-export function compactIncident(incident: Incident, maxMembers: number): Incident {
-  const total = incident.members.length + (incident.omittedMembers ?? 0);
-  if (incident.members.length <= maxMembers) return incident;
-  const firing = incident.members.filter((m) => m.status === 'firing');
-  const resolved = incident.members.filter((m) => m.status !== 'firing');
-  const kept = [...firing, ...resolved].slice(0, maxMembers);
-  return { ...incident, members: kept, omittedMembers: total - kept.length };
-}

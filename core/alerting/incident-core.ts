@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Route } from './config.ts';
 import type { Receiver } from './config-schema.ts';
+import { compactIncident, NOTIFICATION_MAX_MEMBERS } from './incident-compact.ts';
 import type {
   Effect,
   Incident,
@@ -80,7 +81,10 @@ export function incidentId(stateKey: string, generation: number, seq: number): s
     .slice(0, 24)}`;
 }
 
-/** Emits one notification (taking the incident's next revision) to each receiver, with a copy of the incident. */
+/**
+ * Emits one notification (taking the incident's next revision) to each receiver, with a copy of the incident
+ * of at most {@link NOTIFICATION_MAX_MEMBERS} members.
+ */
 export function notify(
   inc: IncidentDraft,
   kind: IncidentNotificationKind,
@@ -97,7 +101,8 @@ export function notify(
     revision: inc.revision,
     at: env.now,
     routeId: inc.routeId,
-    incident: structuredClone(inc) as Incident,
+    // A queue message has to stay small (SQS: 256 KiB): members beyond what any channel lists are counted.
+    incident: compactIncident(structuredClone(inc) as Incident, NOTIFICATION_MAX_MEMBERS),
     reasons: options.reasons ?? [],
     standalone: options.standalone ?? false,
   };

@@ -109,7 +109,9 @@ export interface EpisodeRecord {
 
 /**
  * Everything one (route, group) knows: its incidents (at most one open, plus recently closed ones kept for
- * late deliveries) and the episodes it has seen. One item in a table, written with a version condition.
+ * late deliveries) and the episodes it has seen. One item in a table, written with a version condition. Its
+ * JSON grows about 640 bytes per member: a group of 500 series is 321 KB as JSON but 14 KB gzipped, so store
+ * it compressed (DynamoDB items stop at 400 KB).
  */
 export interface IncidentState {
   readonly v: 1;

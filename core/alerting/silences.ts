@@ -122,7 +122,7 @@ function escapeRegex(text: string): string {
 
 /**
  * The matchers that select an incident's episodes, for the "Silence 1 h" button: its group labels, or when the
- * route groups by nothing, its series by name.
+ * route groups by nothing, its series by name (from the stored incident, which lists every member).
  */
 export function incidentMatchers(incident: Incident): Matcher[] {
   const group = Object.entries(incident.groupLabels).filter(([, value]) => value !== '');
@@ -149,7 +149,10 @@ export const feedbackLabelSchema = z.object({
 /** A "Not an anomaly" feedback label. */
 export type FeedbackLabel = z.output<typeof feedbackLabelSchema>;
 
-/** One feedback label per member of an incident, as the "Not an anomaly" button stores them. */
+/**
+ * One feedback label per member of an incident, as the "Not an anomaly" button stores them. Pass the stored
+ * incident (from its `IncidentState`), not a notification's copy, which may list only some members.
+ */
 export function feedbackLabels(
   incident: Incident,
   who: string,
