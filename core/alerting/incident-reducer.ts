@@ -28,7 +28,10 @@ import type { RouteMatch } from './routing.ts';
  * group-wait flush, later ones at group-interval flushes (see `onIncidentTimer`).
  */
 
-/** What `applyTransition` did, for logs and metrics. */
+/**
+ * What `applyTransition` did, for logs and metrics. For `duplicate`, `stale` and `expired` the returned state
+ * is the input object itself: there is nothing to write.
+ */
 export type ApplyOutcome =
   | 'joined' // a new episode joined an existing incident
   | 'created' // a new episode opened a new incident
