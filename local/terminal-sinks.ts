@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { PublishBatchCommand, PublishBatchCommandOutput } from '@aws-sdk/client-sns';
 import type { AlertMessage, SnsPublishBatchClient } from '../adapters/sns-alert-publisher.ts';
+import { formatProbability } from '../core/alerting/render/format.ts';
 import type { EpisodeTransition } from '../core/detection-types.ts';
 import { SINGLE_CHANNEL } from '../core/events/event-schema.ts';
-import { probabilityText } from '../core/probability-text.ts';
 import type { DeadLetter, DeadLetterSink, DetectHandlerDeps } from '../functions/detect/detect-handler.ts';
 import type { EventSourceLogger, FailedBatch } from './event-source.ts';
 import { escapeForTerminal } from './terminal-escape.ts';
@@ -82,7 +82,7 @@ export function formatTransition(t: EpisodeTransition, color: boolean): string {
   const at = isoSeconds(t.lastSeenAt);
   const name = t.channel === SINGLE_CHANNEL ? t.series : `${t.series} · ${t.channel}`;
   const series = paint(escapeForTerminal(name), 'bold', color);
-  const p = `p ${probabilityText(t.peakProbability)}`;
+  const p = formatProbability(t.peakProbability);
   if (t.kind === 'resolved') {
     const minutes = Math.max(0, Math.round((t.lastSeenAt - t.startedAt) / 60_000));
     return `${paint('✓ RESOLVED ', 'green', color)} ${series} at ${at} after ${minutes} min (peak ${p})`;
