@@ -104,12 +104,21 @@ export class SlackTransport {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retryPolicy };
   }
 
-  /** Posts a new message (`chat.postMessage`). Not idempotent: see `maybeDelivered` on retry-later. */
+  /**
+   * Posts a new message (`chat.postMessage`) without link unfurls (an alert's links would otherwise grow
+   * previews). Not idempotent: see `maybeDelivered` on retry-later.
+   */
   async post(
     message: SlackMessage,
     context: AttemptContext = FIRST_ATTEMPT,
   ): Promise<DeliveryOutcome<SlackReceipt>> {
-    const args = { channel: message.channel, text: message.text, ...contentOf(message) };
+    const args = {
+      channel: message.channel,
+      text: message.text,
+      unfurl_links: false,
+      unfurl_media: false,
+      ...contentOf(message),
+    };
     return this.call('chat.postMessage', message.channel, context, async () => {
       const result = await this.client.chat.postMessage(args as ChatPostMessageArguments);
       if (result.channel) this.pacer.alias(message.channel, result.channel);
@@ -211,14 +220,12 @@ export class SlackTransport {
     if (error instanceof WebAPIRequestError) {
       // Unless the connection was never made, the post may have reached Slack (a timeout): a retry may duplicate.
       const cause = (error.original.cause ?? error.original) as NodeJS.ErrnoException;
-      const neverSent = NOT_CONNECTED.has(cause.code ?? '');
+      // fetch's timeout is a DOMException, whose numeric `code` is no socket error code.
+      const timedOut = cause.name === 'TimeoutError' || cause.name === 'AbortError';
+      const code = timedOut ? 'timeout' : typeof cause.code === 'string' ? cause.code : 'request-error';
       const reason = `${method} for ${channel} failed: ${describeError(cause)}`;
-      const maybeDelivered = method === 'chat.postMessage' && !neverSent;
-      return retryLater(
-        { code: cause.code ?? 'request-error', reason, maybeDelivered },
-        context,
-        this.policy,
-      );
+      const maybeDelivered = method === 'chat.postMessage' && !NOT_CONNECTED.has(code);
+      return retryLater({ code, reason, maybeDelivered }, context, this.policy);
     }
     throw error;
   }

@@ -2,7 +2,8 @@
  * Webhook delivery under the Standard Webhooks specification, signed with its official library and sent
  * through an SSRF-filtering agent that checks the address each connection actually goes to.
  */
-import type { LookupFunction } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { isIP, type LookupFunction } from 'node:net';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
 import { Webhook } from 'standardwebhooks';
 import {
@@ -61,6 +62,21 @@ export interface WebhookTransportOptions {
   readonly userAgent?: string;
 }
 
+/** Thrown at construction when `allowPrivateAddresses` holds something that is neither an IP nor a CIDR. */
+export class InvalidAllowListError extends Error {
+  override readonly name = 'InvalidAllowListError';
+  constructor(readonly entries: readonly string[]) {
+    super(
+      `allowPrivateAddresses must list IPs or CIDRs (e.g. 127.0.0.1, 10.1.0.0/16); not: ${entries.join(', ')}`,
+    );
+  }
+}
+
+/** A new Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64, for a new receiver. */
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
 /** Message of the errors request-filtering-agent raises for a refused address (it sets no error code). */
 const REFUSED_ADDRESS = /is not allowed\. Because/;
 const RETRYABLE_STATUS = new Set([408, 429]);
@@ -83,6 +99,8 @@ export class WebhookTransport {
   private readonly now: () => number;
 
   constructor(private readonly options: WebhookTransportOptions = {}) {
+    const invalid = (options.allowPrivateAddresses ?? []).filter((entry) => !isAddressOrCidr(entry));
+    if (invalid.length > 0) throw new InvalidAllowListError(invalid);
     const guard = {
       keepAlive: true,
       allowPrivateIPAddress: false,
@@ -222,4 +240,13 @@ export class WebhookTransport {
     }
     throw error;
   }
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }

@@ -57,6 +57,10 @@ describe('SlackTransport', () => {
     expect(stored?.text).toBe('api/latency acknowledged by ana');
     expect(stored?.blocks).toEqual(blocks);
     expect(stored?.history.map((h) => h.text)).toEqual(['api/latency is anomalous']);
+    expect(slack.calls.find((c) => c.method === 'chat.postMessage')?.args).toMatchObject({
+      unfurl_links: 'false',
+      unfurl_media: 'false',
+    });
   });
 
   it('turns a 429 into retry-later after Retry-After at once, and holds the channel back meanwhile', async () => {
@@ -182,7 +186,7 @@ describe('SlackTransport', () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
 
     // Assess
-    expect(outcome).toMatchObject({ kind: 'retry-later', maybeDelivered: true });
+    expect(outcome).toMatchObject({ kind: 'retry-later', code: 'timeout', maybeDelivered: true });
     expect(slack.messages('C0ALERTS01').length).toBe(before + 1);
   });
 

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
+import { generateWebhookSecret } from '../../../adapters/alerting/webhook-transport.ts';
 
 /** A fresh Standard Webhooks secret. */
-export function secret(): string {
-  return `whsec_${randomBytes(24).toString('base64')}`;
-}
+export const secret = generateWebhookSecret;
 
 /**
  * A DNS lookup that answers `answers` in turn (the last one from then on) and records each question: a

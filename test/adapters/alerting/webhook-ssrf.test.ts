@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  InvalidAllowListError,
   WebhookTransport,
   type WebhookTransportOptions,
 } from '../../../adapters/alerting/webhook-transport.ts';
@@ -117,5 +118,14 @@ describe('WebhookTransport SSRF guard', () => {
     expect(metadata).toMatchObject({ kind: 'permanent', code: 'address-refused' });
     expect(internal.deliveries).toHaveLength(2);
     expect(internal.deliveries.every((d) => d.verified)).toBe(true);
+  });
+
+  it('refuses an allow-list entry that is neither an IP nor a CIDR, rather than ignore it', () => {
+    // Prepare, Act, Assess
+    expect(() => new WebhookTransport({ allowPrivateAddresses: ['localhost', '10.0.0.0/8'] })).toThrow(
+      InvalidAllowListError,
+    );
+    expect(() => new WebhookTransport({ allowPrivateAddresses: ['10.0.0.0/33'] })).toThrow('10.0.0.0/33');
+    expect(() => new WebhookTransport({ allowPrivateAddresses: ['::1', 'fd00::/8'] }).close()).not.toThrow();
   });
 });
