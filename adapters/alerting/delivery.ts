@@ -22,7 +22,7 @@ export interface RetryLater {
   /** What happened, for a person reading the log or the dead-letter queue. */
   readonly reason: string;
   readonly delayMs: number;
-  /** What the provider asked for (Retry-After), when it did; `delayMs` is never shorter. */
+  /** The wait asked for (a provider's Retry-After, or the Slack pacer's next slot); `delayMs` is never shorter. */
   readonly retryAfterMs?: number;
   /**
    * True when the provider may have acted although we saw no answer (a timeout after the request was sent).
