@@ -205,7 +205,7 @@ export class Detector {
         const expected = expectedRange(state.features, event.timestamp);
         if (order === 'next') {
           updateFeatureState(state.features, event.timestamp, value);
-          const broken = nonFiniteField(state.features);
+          const broken = nonFiniteField(state.features, event.timestamp);
           if (broken) {
             // Bounded inputs keep the state finite; should arithmetic still break, the series starts afresh
             // without the point that broke it, rather than going blind for good. The point itself was scored
@@ -335,22 +335,23 @@ interface Row {
   readonly expected: { readonly low: number; readonly high: number };
 }
 
-/** The first number of a feature state that is not finite, by name, or undefined when all are. */
-function nonFiniteField(f: FeatureState): string | undefined {
-  const scalars = {
-    lastValue: f.lastValue,
-    interval: f.interval,
-    'fast.mean': f.fast.mean,
-    'fast.variance': f.fast.variance,
-    'slow.mean': f.slow.mean,
-    'slow.variance': f.slow.variance,
-    stepVariance: f.stepVariance,
-  };
-  for (const [name, x] of Object.entries(scalars)) if (!Number.isFinite(x)) return name;
-  for (let h = 0; h < f.seasonMean.length; h++) {
-    if (!Number.isFinite(f.seasonMean[h] as number) || !Number.isFinite(f.seasonVariance[h] as number)) {
-      return `season[${h}]`;
-    }
+/**
+ * The first number of a feature state that is not finite, by name, or undefined when all are. Only what an
+ * update at `timestamp` can change is checked (the scalars and that hour's profile), without allocating:
+ * this runs for every point.
+ */
+function nonFiniteField(f: FeatureState, timestamp: number): string | undefined {
+  if (!Number.isFinite(f.lastValue)) return 'lastValue';
+  if (!Number.isFinite(f.interval)) return 'interval';
+  if (!Number.isFinite(f.fast.mean)) return 'fast.mean';
+  if (!Number.isFinite(f.fast.variance)) return 'fast.variance';
+  if (!Number.isFinite(f.slow.mean)) return 'slow.mean';
+  if (!Number.isFinite(f.slow.variance)) return 'slow.variance';
+  if (!Number.isFinite(f.stepVariance)) return 'stepVariance';
+  const hour = Math.floor(timestamp / 3_600_000) % f.seasonMean.length;
+  const h = hour < 0 ? hour + f.seasonMean.length : hour;
+  if (!Number.isFinite(f.seasonMean[h] as number) || !Number.isFinite(f.seasonVariance[h] as number)) {
+    return `season[${h}]`;
   }
   return undefined;
 }
