@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   type CalibrationOptions,
-  type CalibrationState,
   calibrate,
   DEFAULT_CALIBRATION,
   newCalibrationState,
