@@ -5,9 +5,16 @@ import { CliError, type CliIo, type Command, processIo } from './command.ts';
 import { replayCommand } from './replay-command.ts';
 import { routesCommand } from './routes-command.ts';
 import { scoreCommand } from './score-command.ts';
+import { sendCommand } from './send-command.ts';
 
 /** Every `seismo` subcommand; adding one is one line here. */
-export const COMMANDS: readonly Command[] = [scoreCommand, replayCommand, routesCommand, alertsCommand];
+export const COMMANDS: readonly Command[] = [
+  scoreCommand,
+  replayCommand,
+  sendCommand,
+  routesCommand,
+  alertsCommand,
+];
 
 /** The version of this Seismo, from its package.json. */
 export function packageVersion(): string {
