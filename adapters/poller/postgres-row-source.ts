@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { pageQuery, type Watermark } from '../../core/poller/poll-query.ts';
-import type { RowSource, SourceRow } from '../../core/poller/poll-run.ts';
+import type { RowSource } from '../../core/poller/poll-run.ts';
 import type { PollerSource } from '../../core/poller/poller-config.ts';
+import type { SourceRow } from '../../core/poller/row-events.ts';
 
 /**
  * {@link RowSource} on PostgreSQL through `pg`: one parameterized query per page. The client is the caller's,
