@@ -243,7 +243,7 @@ describe.runIf(postgresTestsEnabled())(
     it('measures rows per second from PostgreSQL to the stream', async () => {
       // Prepare: 20,000 rows over 20 hosts.
       // Aggregated, as the poller function sends: a catching-up poll is a burst, beyond one shard's 1,000 records/s.
-    const { table, poll, onStream } = await fixture({ pageSize: 1000, dimensionColumns: [] }, true);
+      const { table, poll, onStream } = await fixture({ pageSize: 1000, dimensionColumns: [] }, true);
       await db.query(
         `INSERT INTO ${table} (ts, host, cpu, mem) SELECT timestamptz '2026-01-01' + g * interval '1 second', 'host-' || (g % 20), g, g / 2.0 FROM generate_series(1, 20000) AS g`,
       );
