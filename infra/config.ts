@@ -2,6 +2,12 @@ import type { Node } from 'constructs';
 import { z } from 'zod';
 import { type DetectionSettings, DetectionSettingsSchema } from '../core/sensitivity.ts';
 import { influxUrlProblem } from '../functions/detect/influx-url.ts';
+import {
+  type DbPollerConfig,
+  DbPollerConfigSchema,
+  type KafkaConfig,
+  KafkaConfigSchema,
+} from './ingest-sources-config.ts';
 
 /** Lambda's limit on all environment variables together is 4 KB; the settings travel in one of them. */
 const MAX_SETTINGS_BYTES = 3_072;
@@ -20,6 +26,8 @@ export const CONFIG_KEYS = [
   'allowInsecureInflux',
   'modelS3Uri',
   'detectionSettings',
+  'kafka',
+  'dbPoller',
 ] as const;
 
 /** Raised when the CDK context does not describe a deployable Seismo; the message lists every bad key and rule. */
@@ -118,6 +126,8 @@ const RawConfigSchema = z.object({
       error: `detectionSettings must be at most ${MAX_SETTINGS_BYTES} bytes as JSON (it travels in the detector's environment)`,
     })
     .optional(),
+  kafka: z.preprocess(fromCliObject, KafkaConfigSchema).optional(),
+  dbPoller: z.preprocess(fromCliObject, DbPollerConfigSchema).optional(),
 });
 
 /** Rules that tie keys together; checked on the raw values so they are reported alongside per-key problems. */
@@ -179,6 +189,10 @@ export interface SeismoConfig {
     /** Sensitivity, thresholds and per-series overrides (core/sensitivity.ts); the shipped defaults if absent. */
     readonly settings?: DetectionSettings;
   };
+  /** A Kafka topic (MSK or self-managed) read into the stream; none unless the `kafka` key is set. */
+  readonly kafka?: KafkaConfig;
+  /** A database table polled into the stream; none unless the `dbPoller` key is set. */
+  readonly dbPoller?: DbPollerConfig;
 }
 
 function toConfig(raw: RawConfig): SeismoConfig {
@@ -207,6 +221,8 @@ function toConfig(raw: RawConfig): SeismoConfig {
       ...(raw.modelS3Uri === undefined ? {} : { modelS3Uri: raw.modelS3Uri }),
       ...(raw.detectionSettings === undefined ? {} : { settings: raw.detectionSettings }),
     },
+    ...(raw.kafka === undefined ? {} : { kafka: raw.kafka }),
+    ...(raw.dbPoller === undefined ? {} : { dbPoller: raw.dbPoller }),
   };
 }
 

@@ -4,6 +4,7 @@ import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
 import { SeismoDetection } from './constructs/detection.ts';
+import { IngestSources } from './constructs/ingest-sources.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
 import { SeismoStorage } from './constructs/storage.ts';
 import { SeismoStream } from './constructs/stream.ts';
@@ -29,6 +30,8 @@ export class SeismoStack extends Stack {
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
+  /** Optional Kafka and database-poller sources (context keys `kafka`, `dbPoller`). */
+  readonly sources: IngestSources;
 
   constructor(scope: Construct, id: string, props: SeismoStackProps) {
     super(scope, id, props);
@@ -52,6 +55,13 @@ export class SeismoStack extends Stack {
       alertsTopic: this.alerting.topic,
       timeseries: this.storage.timeseries,
       onnxLayer: onnx.layer,
+      removalPolicy,
+    });
+
+    this.sources = new IngestSources(this, 'sources', {
+      kafka: config.kafka,
+      dbPoller: config.dbPoller,
+      stream: this.ingest.stream,
       removalPolicy,
     });
 
