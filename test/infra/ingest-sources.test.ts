@@ -1,8 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, SeismoConfigError } from '../../infra/config.ts';
+import { loadConfig, parseConfig, SeismoConfigError } from '../../infra/config.ts';
 import { KAFKA_VPC_ACTIONS } from '../../infra/constructs/kafka-ingest.ts';
+import { SeismoStack } from '../../infra/seismo-stack.ts';
 import { cdkJsonContext, synthSeismo } from './support.ts';
 
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:seismo/db-AbCdEf';
@@ -298,4 +304,47 @@ describe('the kafka and dbPoller context keys', () => {
       expect.stringContaining('kafka.secretArn is required for brokers reached over the internet'),
     ]);
   });
+});
+
+describe('the Kafka and poller bundles', () => {
+  it('bundle as ESM with pg inside, and load with only the runtime SDK beside them', () => {
+    // Prepare: synth with bundling, as `npx cdk synth` does; the SDK comes from node_modules as Lambda's runtime would.
+    const outdir = mkdtempSync(path.join(tmpdir(), 'seismo-sources-synth-'));
+    try {
+      const app = new App({ context: { ...cdkJsonContext(), ...MSK, ...DB_POLLER }, outdir });
+      new SeismoStack(app, 'seismo-dev', { config: loadConfig(app.node) });
+      app.synth();
+      symlinkSync(path.resolve(import.meta.dirname, '../../node_modules'), path.join(outdir, 'node_modules'));
+
+      // Act
+      const bundles = readdirSync(outdir)
+        .map((d) => path.join(outdir, d, 'index.mjs'))
+        .filter((f) => existsSync(f))
+        .filter((f) => /seismo-(db-poll|kafka-ingest)/.test(readFileSync(f, 'utf8')));
+      const loaded = bundles.map((f) =>
+        execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(f)}); console.log(typeof m.handler);`,
+          ],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, AWS_REGION: 'eu-west-1' },
+          },
+        ).trim(),
+      );
+
+      // Assess
+      expect(bundles).toHaveLength(2);
+      expect(loaded).toEqual(['function', 'function']);
+      const poller =
+        bundles.map((f) => readFileSync(f, 'utf8')).find((b) => b.includes('seismo-db-poll')) ?? '';
+      expect(poller).toMatch(/statement_timeout/);
+      expect(poller).not.toMatch(/from\s*"pg"/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
