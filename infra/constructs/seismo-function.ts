@@ -27,6 +27,12 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __seismoCreateRequire } from 'node:module'; const require = __seismoCreateRequire(import.meta.url);";
 
 /**
+ * The only modules left out of a SeismoFunction's bundle: native addons a layer provides. The AWS SDK is not
+ * among them, so a function runs the SDK versions its tests ran.
+ */
+export const SEISMO_EXTERNAL_MODULES = ['onnxruntime-node'] as const;
+
+/**
  * A DynamoDB item action a function may be granted on a table: name the API calls the function's code makes,
  * no more (never a CDK `grant*Data` set, which brings Scan, DeleteItem, BatchWriteItem and the stream reads).
  */
@@ -122,8 +128,9 @@ export class SeismoFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         banner: ESM_REQUIRE_BANNER,
-        // The runtime ships the v3 SDK; onnxruntime-node is a native addon that comes from the layer.
-        externalModules: ['@aws-sdk/*', 'onnxruntime-node'],
+        // The AWS SDK is bundled at the versions in package-lock.json, the ones the tests ran, instead of
+        // whatever copy the runtime ships that day; onnxruntime-node is a native addon that comes from the layer.
+        externalModules: [...SEISMO_EXTERNAL_MODULES],
         ...bundling,
       },
     });

@@ -107,5 +107,13 @@ describe('cdk synth', () => {
     );
     expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
     expect(bundle).not.toMatch(/onnxruntime_binding/);
+    // The SDK is bundled at the versions the tests ran, not left to the runtime's copy.
+    expect(bundle).not.toMatch(/(?:from\s*|import\s*\(\s*)["']@aws-sdk\//);
+    for (const client of ['client-dynamodb', 'client-sns', 'client-sqs']) {
+      const { version } = JSON.parse(
+        readFileSync(new URL(`../../node_modules/@aws-sdk/${client}/package.json`, import.meta.url), 'utf8'),
+      ) as { version: string };
+      expect(bundle).toContain(`name:"@aws-sdk/${client}",version:"${version}"`);
+    }
   });
 });
