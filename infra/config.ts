@@ -2,6 +2,7 @@ import type { Node } from 'constructs';
 import { z } from 'zod';
 import { type DetectionSettings, DetectionSettingsSchema } from '../core/sensitivity.ts';
 import { influxUrlProblem } from '../functions/detect/influx-url.ts';
+import { unknownKeyProblems } from './context-keys.ts';
 
 /** Lambda's limit on all environment variables together is 4 KB; the settings travel in one of them. */
 const MAX_SETTINGS_BYTES = 3_072;
@@ -232,12 +233,27 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SeismoConfi
   return toConfig(result.data);
 }
 
-/** Reads the Seismo keys from a construct's CDK context (cdk.json defaults merged with `-c` overrides) and validates them. */
+/**
+ * Reads the Seismo keys from a construct's CDK context (cdk.json defaults merged with `-c` overrides) and
+ * validates them. A context key shaped like Seismo's that it does not read (`-c batchsize=100`) is a problem
+ * too, named with the nearest known key (see infra/context-keys.ts for the rule).
+ */
 export function loadConfig(node: Node): SeismoConfig {
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const value: unknown = node.tryGetContext(key);
     if (value !== undefined && value !== null && value !== '') raw[key] = value;
   }
-  return parseConfig(raw);
+  const unknown = unknownKeyProblems(node.getAllContext() as Record<string, unknown>, CONFIG_KEYS);
+  let config: SeismoConfig | undefined;
+  let problems: readonly string[] = [];
+  try {
+    config = parseConfig(raw);
+  } catch (error) {
+    if (!(error instanceof SeismoConfigError)) throw error;
+    problems = error.problems;
+  }
+  // A typo'd key usually explains a problem with the key it was meant to set: report both, the typo first.
+  if (!config || unknown.length > 0) throw new SeismoConfigError([...unknown, ...problems]);
+  return config;
 }
