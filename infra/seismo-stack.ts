@@ -3,10 +3,11 @@ import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
-import { SeismoDetection } from './constructs/detection.ts';
+import { DETECT_TIMEOUT, SeismoDetection } from './constructs/detection.ts';
+import { SeismoObservability } from './constructs/observability.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
 import { SeismoStorage } from './constructs/storage.ts';
-import { SeismoStream } from './constructs/stream.ts';
+import { SeismoStream, STREAM_RETENTION } from './constructs/stream.ts';
 
 /** Props of {@link SeismoStack}. */
 export interface SeismoStackProps extends StackProps {
@@ -29,6 +30,8 @@ export class SeismoStack extends Stack {
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
+  /** Alarms (to the ops topic) and dashboards; other constructs add theirs with its `monitor*` methods. */
+  readonly observability: SeismoObservability;
 
   constructor(scope: Construct, id: string, props: SeismoStackProps) {
     super(scope, id, props);
@@ -55,6 +58,21 @@ export class SeismoStack extends Stack {
       removalPolicy,
     });
 
+    this.observability = new SeismoObservability(this, 'observability', {
+      stage: config.stage,
+      removalPolicy,
+    })
+      .monitorStream(this.ingest.stream, 'ingest-stream')
+      .monitorStreamConsumer(this.detection.fn, 'detector', {
+        timeout: DETECT_TIMEOUT,
+        streamRetention: STREAM_RETENTION,
+      })
+      .monitorTable(this.storage.stateTable, 'state-table')
+      .monitorTable(this.storage.publishedTable, 'publish-ledger')
+      .monitorQueueMustStayEmpty(this.detection.deadLetterQueue, 'detector-dead-letters')
+      .monitorQueueMustStayEmpty(this.detection.failureQueue, 'detector-failed-batches')
+      .monitorTopic(this.alerting.topic, 'anomalies-topic');
+
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,
       description: 'Kinesis stream producers write to',
@@ -66,6 +84,10 @@ export class SeismoStack extends Stack {
     new CfnOutput(this, 'dead-letter-queue-url', {
       value: this.detection.deadLetterQueue.queueUrl,
       description: 'Records the detector rejected, with the reason',
+    });
+    new CfnOutput(this, 'ops-topic-arn', {
+      value: this.observability.opsTopic.topicArn,
+      description: 'Alarm notifications: subscribe the on-call pager or email here',
     });
   }
 }
