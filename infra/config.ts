@@ -18,6 +18,7 @@ export const CONFIG_KEYS = [
   'streamMode',
   'shardCount',
   'influx',
+  'influxInstance',
   'allowInsecureInflux',
   'modelS3Uri',
   'detectionSettings',
@@ -73,6 +74,42 @@ const InfluxSchema = z.object(
   { error: 'influx must be an object {url, org, bucket}' },
 );
 
+/** Instance classes of Amazon Timestream for InfluxDB (vCPU and memory grow with the name). */
+export const INFLUX_INSTANCE_TYPES = [
+  'db.influx.medium',
+  'db.influx.large',
+  'db.influx.xlarge',
+  'db.influx.2xlarge',
+  'db.influx.4xlarge',
+  'db.influx.8xlarge',
+  'db.influx.12xlarge',
+  'db.influx.16xlarge',
+] as const;
+
+const influxName = (key: string) =>
+  z
+    .string({ error: `${key} must be a string` })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/, `${key} must be 2-64 letters, digits, "_" or "-"`);
+
+/** The managed instance `timeseriesBackend=timestream-influxdb` provisions; every field has a default. */
+const InfluxInstanceSchema = z.object(
+  {
+    type: z
+      .enum(INFLUX_INSTANCE_TYPES, {
+        error: `influxInstance.type must be one of ${INFLUX_INSTANCE_TYPES.join(', ')}`,
+      })
+      .default('db.influx.medium'),
+    // Timestream for InfluxDB's limits for the "Influx IO Included 3000 IOPS" storage type.
+    storageGiB: intBetween('influxInstance.storageGiB', 20, 16384).default(20),
+    multiAz: z
+      .preprocess(fromCliBoolean, z.boolean({ error: 'influxInstance.multiAz must be true or false' }))
+      .optional(),
+    org: influxName('influxInstance.org').default('seismo'),
+    bucket: influxName('influxInstance.bucket').default('seismo'),
+  },
+  { error: 'influxInstance must be an object {type, storageGiB, multiAz, org, bucket}' },
+);
+
 const RawConfigSchema = z.object({
   stage: z
     .string({ error: 'stage is required' })
@@ -80,8 +117,8 @@ const RawConfigSchema = z.object({
       /^[a-z][a-z0-9-]{0,15}$/,
       'stage must be 1-16 lowercase letters, digits or dashes, starting with a letter',
     ),
-  timeseriesBackend: z.enum(['timestream', 'influxdb'], {
-    error: 'timeseriesBackend must be "timestream" or "influxdb"',
+  timeseriesBackend: z.enum(['timestream', 'timestream-influxdb', 'influxdb'], {
+    error: 'timeseriesBackend must be "timestream", "timestream-influxdb" or "influxdb"',
   }),
   retention: z.preprocess(
     fromCliObject,
@@ -103,6 +140,7 @@ const RawConfigSchema = z.object({
   }),
   shardCount: intBetween('shardCount', 1, 1000).optional(),
   influx: z.preprocess(fromCliObject, InfluxSchema).optional(),
+  influxInstance: z.preprocess(fromCliObject, InfluxInstanceSchema).optional(),
   allowInsecureInflux: z
     .preprocess(fromCliBoolean, z.boolean({ error: 'allowInsecureInflux must be true or false' }))
     .optional(),
@@ -132,6 +170,14 @@ function crossKeyProblems(raw: Readonly<Record<string, unknown>>): string[] {
       `shardCount only applies when streamMode is PROVISIONED; ON_DEMAND scales shards itself (got ${JSON.stringify(raw.shardCount)})`,
     );
   }
+  if (raw.timeseriesBackend !== 'influxdb' && raw.influx !== undefined) {
+    problems.push(
+      'influx {url, org, bucket} names an InfluxDB you run, for timeseriesBackend "influxdb" only; "timestream-influxdb" provisions its own (settings in influxInstance)',
+    );
+  }
+  if (raw.timeseriesBackend !== 'timestream-influxdb' && raw.influxInstance !== undefined) {
+    problems.push('influxInstance only applies when timeseriesBackend is "timestream-influxdb"');
+  }
   if (raw.timeseriesBackend === 'influxdb' && raw.influx === undefined) {
     problems.push('influx {url, org, bucket} is required when timeseriesBackend is "influxdb" (got nothing)');
   }
@@ -150,9 +196,21 @@ function crossKeyProblems(raw: Readonly<Record<string, unknown>>): string[] {
 
 type RawConfig = z.infer<typeof RawConfigSchema>;
 
-/** Where scored points are written: Timestream for LiveAnalytics, or an InfluxDB endpoint (e.g. Timestream for InfluxDB). */
+/**
+ * Where scored points are written: Timestream for LiveAnalytics, an Amazon Timestream for InfluxDB instance the
+ * stack provisions, or an InfluxDB endpoint someone else runs.
+ */
 export type TimeseriesConfig =
   | { readonly backend: 'timestream'; readonly memoryHours: number; readonly magneticDays: number }
+  | {
+      readonly backend: 'timestream-influxdb';
+      readonly instanceType: (typeof INFLUX_INSTANCE_TYPES)[number];
+      readonly storageGiB: number;
+      /** A standby in a second Availability Zone (twice the instance price); prod's default. */
+      readonly multiAz: boolean;
+      readonly org: string;
+      readonly bucket: string;
+    }
   | {
       readonly backend: 'influxdb';
       readonly url: string;
@@ -187,16 +245,26 @@ function toConfig(raw: RawConfig): SeismoConfig {
     raw.streamMode === 'PROVISIONED'
       ? { mode: 'PROVISIONED', shardCount: raw.shardCount ?? 1 }
       : { mode: 'ON_DEMAND' };
+  const instance = raw.influxInstance ?? InfluxInstanceSchema.parse({});
   const timeseries: TimeseriesConfig =
-    raw.timeseriesBackend === 'influxdb' && raw.influx
+    raw.timeseriesBackend === 'timestream-influxdb'
       ? {
-          backend: 'influxdb',
-          ...raw.influx,
-          ...(raw.allowInsecureInflux && new URL(raw.influx.url).protocol === 'http:'
-            ? { allowInsecureHttp: true }
-            : {}),
+          backend: 'timestream-influxdb',
+          instanceType: instance.type,
+          storageGiB: instance.storageGiB,
+          multiAz: instance.multiAz ?? raw.stage === 'prod',
+          org: instance.org,
+          bucket: instance.bucket,
         }
-      : { backend: 'timestream', ...raw.retention };
+      : raw.timeseriesBackend === 'influxdb' && raw.influx
+        ? {
+            backend: 'influxdb',
+            ...raw.influx,
+            ...(raw.allowInsecureInflux && new URL(raw.influx.url).protocol === 'http:'
+              ? { allowInsecureHttp: true }
+              : {}),
+          }
+        : { backend: 'timestream', ...raw.retention };
   return {
     stage: raw.stage,
     stream,

@@ -40,7 +40,11 @@ export class SeismoStack extends Stack {
     const removalPolicy = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.ingest = new SeismoStream(this, 'ingest', { capacity: config.stream, removalPolicy });
-    this.storage = new SeismoStorage(this, 'storage', { timeseries: config.timeseries, removalPolicy });
+    this.storage = new SeismoStorage(this, 'storage', {
+      timeseries: config.timeseries,
+      removalPolicy,
+      stage: config.stage,
+    });
     this.alerting = new SeismoAlerting(this, 'alerting', { removalPolicy });
     const onnx = new OnnxRuntimeLayer(
       this,
@@ -85,6 +89,22 @@ export class SeismoStack extends Stack {
       value: this.detection.deadLetterQueue.queueUrl,
       description: 'Records the detector rejected, with the reason',
     });
+    const managedInflux = this.storage.timeseries.backend === 'influxdb' && this.storage.timeseries.managed;
+    if (managedInflux) {
+      new CfnOutput(this, 'influx-instance-arn', {
+        value: managedInflux.instance.attrArn,
+        description: 'The Timestream for InfluxDB instance scored points are written to',
+      });
+      new CfnOutput(this, 'influx-url', { value: managedInflux.url, description: 'Its API, inside its VPC' });
+      new CfnOutput(this, 'influx-admin-secret-arn', {
+        value: managedInflux.adminSecret.secretArn,
+        description: 'Its admin user and password (for the InfluxDB UI and CLI)',
+      });
+      new CfnOutput(this, 'influx-token-secret-arn', {
+        value: managedInflux.tokenSecret.secretArn,
+        description: "The detector's write token, created by the stack",
+      });
+    }
     new CfnOutput(this, 'ops-topic-arn', {
       value: this.observability.opsTopic.topicArn,
       description: 'Alarm notifications: subscribe the on-call pager or email here',

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SubnetType } from 'aws-cdk-lib/aws-ec2';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type EventSourceMapping, type ILayerVersion, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -87,7 +88,14 @@ export class SeismoDetection extends Construct {
     this.deadLetterQueue = this.queue('dead-letters', key);
     this.failureQueue = this.queue('failed-batches', key);
 
+    const managed = props.timeseries.backend === 'influxdb' ? props.timeseries.managed : undefined;
     this.fn = new SeismoFunction(this, 'detect', {
+      // With a provisioned InfluxDB the detector joins its VPC, reaching the rest through endpoints.
+      ...(managed && {
+        vpc: managed.vpc,
+        vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED },
+        securityGroups: [managed.clientSecurityGroup],
+      }),
       entry: DETECT_ENTRY,
       handler: 'handler',
       description:
@@ -123,6 +131,8 @@ export class SeismoDetection extends Construct {
       // The function refuses an http:// URL at start unless told, as the config was, that this is local development.
       if (ts.allowInsecureHttp) this.fn.addEnvironment(ALLOW_INSECURE_INFLUX_ENV, '1');
       this.fn.bindSecret(ts.tokenSecret, 'INFLUX_TOKEN_SECRET_ARN');
+      // Created only once its token is stored and its endpoints exist: its first start reads the token.
+      for (const dependency of ts.managed?.ready ?? []) this.fn.node.addDependency(dependency);
     }
     if (props.config.modelS3Uri !== undefined) this.fn.bindObjects(props.config.modelS3Uri, 'MODEL_S3_URI');
     if (props.config.settings !== undefined) {

@@ -17,7 +17,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
-import { FunctionRole } from './function-role.ts';
+import { FunctionRole, VPC_NETWORKING_ACTIONS } from './function-role.ts';
 
 /**
  * esbuild output is ESM, but some dependencies (and `onnxruntime-node`, loaded from the layer) still call
@@ -135,6 +135,10 @@ export class SeismoFunction extends NodejsFunction {
       },
     });
     this.logGroupResource = logGroup;
+    // Our own role gets no AWSLambdaVPCAccessExecutionRole: grant its network-interface actions ourselves.
+    if (rest.vpc) {
+      this.addToRolePolicy(new PolicyStatement({ actions: [...VPC_NETWORKING_ACTIONS], resources: ['*'] }));
+    }
     acknowledgeHouseFindings(this);
   }
 

@@ -22,6 +22,15 @@ function unacknowledged(app: App): string[] {
 describe('cdk-nag AwsSolutions checks', () => {
   it.each([
     ['Timestream, on-demand stream', {}],
+    ['Timestream for InfluxDB provisioned by the stack', { timeseriesBackend: 'timestream-influxdb' }],
+    [
+      'Timestream for InfluxDB, Multi-AZ, prod',
+      {
+        timeseriesBackend: 'timestream-influxdb',
+        influxInstance: { type: 'db.influx.xlarge' },
+        stage: 'prod',
+      },
+    ],
     [
       'InfluxDB, provisioned stream, model from S3, prod',
       {
