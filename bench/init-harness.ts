@@ -4,23 +4,68 @@
  * Lambda init phase does it, with dummy credentials and no network. Run with Node 22 directly (type
  * stripping), not through tsx, so only the bundle's own work is timed:
  *
- *     node bench/init-harness.ts BUNDLE_DIR [timestream|influxdb]
+ *     npx cdk synth --quiet && node bench/init-harness.ts [cdk.out | BUNDLE_DIR] [timestream|influxdb]
  *
- * onnxruntime-node resolves from the repository's node_modules (as the layer provides it in Lambda) when the
- * bundle directory is inside the repository (cdk.out/asset.*); the model comes from models/default. Prints
+ * onnxruntime-node resolves from the repository's node_modules (as the layer provides it in Lambda), wherever
+ * the bundle lies; the model comes from models/default. Prints
  * one JSON line: milliseconds for import and build, and the resident set size afterwards.
  */
 
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { register } from 'node:module';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
-const [bundleDir, backend = 'timestream'] = process.argv.slice(2);
-if (!bundleDir) {
-  process.stderr.write('usage: node bench/init-harness.ts BUNDLE_DIR [timestream|influxdb]\n');
+const [target = 'cdk.out', backend = 'timestream'] = process.argv.slice(2);
+const repo = path.resolve(import.meta.dirname, '..');
+
+/** The detector's bundle directory: `target` itself, or found in a cloud assembly through its template. */
+function bundleDirOf(dir: string): string {
+  if (existsSync(path.join(dir, 'index.mjs'))) return dir;
+  const templates = readdirSync(dir).filter((f) => f.endsWith('.template.json'));
+  for (const file of templates) {
+    const template = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+      Resources: Record<
+        string,
+        { Type: string; Properties?: { Description?: string }; Metadata?: Record<string, string> }
+      >;
+    };
+    for (const resource of Object.values(template.Resources)) {
+      const asset = resource.Metadata?.['aws:asset:path'];
+      if (
+        resource.Type === 'AWS::Lambda::Function' &&
+        asset &&
+        resource.Properties?.Description?.startsWith('Seismo detector')
+      ) {
+        return path.join(dir, asset);
+      }
+    }
+  }
+  // Without asset metadata (an App outside the CDK CLI): the one bundle that is the detector's.
+  const bundles = readdirSync(dir)
+    .map((d) => path.join(dir, d))
+    .filter((d) => existsSync(path.join(d, 'index.mjs')))
+    .filter((d) => readFileSync(path.join(d, 'index.mjs'), 'utf8').includes('seismo-detect'));
+  if (bundles.length === 1) return bundles[0] as string;
+  process.stderr.write(
+    `usage: node bench/init-harness.ts [BUNDLE_DIR | CDK_OUT] [timestream|influxdb]\n(no detector bundle in ${dir}: run npx cdk synth first)\n`,
+  );
   process.exit(2);
 }
-const repo = path.resolve(import.meta.dirname, '..');
+const bundleDir = bundleDirOf(target);
+
+// onnxruntime-node is external to the bundle (in Lambda the layer provides it): resolve it from this
+// repository's node_modules, wherever the bundle lies, as the layer's /opt/nodejs/node_modules would.
+const parentURL = JSON.stringify(pathToFileURL(path.join(repo, 'package.json')).href);
+register(
+  `data:text/javascript,${encodeURIComponent(
+    `export async function resolve(specifier, context, next) {
+      const ort = specifier === 'onnxruntime-node' || specifier.startsWith('onnxruntime-node/');
+      return next(specifier, ort ? { ...context, parentURL: ${parentURL} } : context);
+    }`,
+  )}`,
+);
 
 // What Lambda's environment and the stack would set; nothing here reaches the network during init.
 Object.assign(process.env, {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -124,5 +125,11 @@ describe('cdk synth', () => {
       ) as { version: string };
       expect(bundle).toContain(`name:"@aws-sdk/${client}",version:"${version}"`);
     }
+
+    // The cold-start harness (docs/deploy.md) finds this bundle and builds the handler from it.
+    const init = spawnSync(process.execPath, ['bench/init-harness.ts', outdir], { encoding: 'utf8' });
+    expect(init.status, init.stderr).toBe(0);
+    const figures = JSON.parse(init.stdout.trim().split('\n').pop() ?? '{}') as Record<string, number>;
+    expect(figures.initMs).toBeGreaterThan(0);
   });
 });
