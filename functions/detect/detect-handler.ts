@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { EpisodeTransition, ScoredPoint } from '../../core/detection-types.ts';
-import { type Detector, displayKey, seriesKey } from '../../core/detector.ts';
+import { type Detector, displayKey, type ModelReport, seriesKey } from '../../core/detector.ts';
 import type { MeasurementEvent } from '../../core/events/event-schema.ts';
 import type { AlertPublisher, Clock, FeatureStateStore, TimeSeriesStore } from '../../core/ports.ts';
 import { EMPTY_OUTBOX, encodeCheckpoint, type Outbox, sequenceAfter } from './checkpoint.ts';
@@ -34,6 +34,8 @@ export interface DetectHandlerDeps {
   readonly maxAgeMs?: number;
   /** Called with each invocation's outcome (tests and the local stack's activity line read it). */
   readonly onOutcome?: (outcome: BatchOutcome) => void;
+  /** Keeps the detector on the registry's models; refreshed before each batch (functions/detect/model-watcher.ts). */
+  readonly models?: { refresh(): Promise<void> };
 }
 
 /** The Lambda function shape: a Kinesis batch in, the records to retry out. */
@@ -71,6 +73,8 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   return async (event) => {
     const started = performance.now();
     const records = event.Records;
+    // Between batches only: a batch is scored by one set of models from start to end.
+    await deps.models?.refresh();
     metrics?.addDimension('ModelVersion', detector.modelVersion);
     const window = {
       now: clock.now(),
@@ -196,7 +200,14 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
         reason,
       });
     }
-    countDetection(result.points, result.transitions, result.late, result.duplicates, result.resets.length);
+    countDetection(
+      result.points,
+      result.transitions,
+      result.late,
+      result.duplicates,
+      result.resets.length,
+      result.models,
+    );
 
     // Every series saved (the usual case): the batch's outputs are the outboxes' content, in one list already.
     await deliver(saved, conflicted.size === 0 ? result : undefined);
@@ -274,12 +285,21 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
     late: number,
     duplicates: number,
     resets: number,
+    report: ModelReport,
   ): void {
     if (!metrics) return;
     metrics.addMetric('PointsScored', MetricUnit.Count, points.length);
     metrics.addMetric('MeasurementsLate', MetricUnit.Count, late);
     metrics.addMetric('MeasurementsDuplicate', MetricUnit.Count, duplicates);
     if (resets > 0) metrics.addMetric('SeriesReset', MetricUnit.Count, resets);
+    const { swapped, restarted, shadowRows, shadowAboveOpen, liveAboveOpen } = report;
+    if (swapped > 0) metrics.addMetric('CalibrationSwapped', MetricUnit.Count, swapped);
+    if (restarted > 0) metrics.addMetric('CalibrationRestarted', MetricUnit.Count, restarted);
+    if (shadowRows > 0) {
+      metrics.addMetric('ShadowRows', MetricUnit.Count, shadowRows);
+      metrics.addMetric('ShadowAboveOpen', MetricUnit.Count, shadowAboveOpen);
+      metrics.addMetric('LiveAboveOpen', MetricUnit.Count, liveAboveOpen);
+    }
     const opened = transitions.filter((t) => t.kind === 'opened').length;
     const resolved = transitions.filter((t) => t.kind === 'resolved').length;
     metrics.addMetric('AnomaliesOpened', MetricUnit.Count, opened);
