@@ -64,7 +64,7 @@ export const DEFAULT_ASSUMPTIONS: Omit<CostInputs, 'eventsPerSecond' | 'series'>
   influxPointsPerSecondPerVcpu: 25_000,
   alarms: 13,
   dashboards: 3,
-  emfMetrics: 14,
+  emfMetrics: 19,
   kmsKeys: 5,
 };
 

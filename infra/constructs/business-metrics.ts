@@ -23,6 +23,13 @@ export const DETECT_METRIC_GROUPS = {
   'Episodes opened and resolved': ['AnomaliesOpened', 'AnomaliesResolved'],
   'Measurements late or duplicate': ['MeasurementsLate', 'MeasurementsDuplicate'],
   'Series healed: quarantined checkpoints, state resets': ['StatesQuarantined', 'SeriesReset'],
+  'Models: calibration swaps, shadow against live above the open threshold': [
+    'CalibrationSwapped',
+    'CalibrationRestarted',
+    'ShadowRows',
+    'ShadowAboveOpen',
+    'LiveAboveOpen',
+  ],
 } as const;
 
 /**
