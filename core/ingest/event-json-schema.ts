@@ -67,7 +67,10 @@ export function eventJsonSchema(): JsonSchema {
       ...properties,
       timestamp: {
         description: 'Epoch milliseconds, or ISO 8601 text (no zone means UTC).',
-        anyOf: [{ type: 'number', ...TIMESTAMP_MS_RANGE }, { type: 'string', pattern: ISO_8601_PATTERN }],
+        anyOf: [
+          { type: 'number', ...TIMESTAMP_MS_RANGE },
+          { type: 'string', pattern: ISO_8601_PATTERN },
+        ],
       },
       value: measurement,
       values: {
