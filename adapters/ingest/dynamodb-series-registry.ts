@@ -81,20 +81,26 @@ export class DynamoDbSeriesRegistry implements SeriesAdmission {
     if (unknown.length === 0) return { refused, cap };
 
     for (const key of await this.existing(tenant, unknown)) known.add(key);
-    const fresh = unknown.filter((k) => !known.has(k));
-    if (fresh.length > 0) {
-      // First come, first served: the request's order decides which new series get the last slots.
+    // First come, first served: the request's order decides which new series get the last slots.
+    let fresh = unknown.filter((k) => !known.has(k));
+    while (fresh.length > 0) {
       const granted = await this.reserve(tenant, fresh.length, cap);
-      for (const key of fresh.slice(granted)) {
-        refused.add(key);
-        this.refusedUntil.set(memoryKey(tenant, key), now + REFUSAL_MEMORY_MS);
-      }
       const batch = fresh.slice(0, granted);
       const created = await mapConcurrent(batch, PUT_CONCURRENCY, (key) => this.create(tenant, key));
       for (const key of batch) known.add(key);
-      // Another container created some of these in between: their slots go back for later new series.
+      fresh = fresh.slice(granted);
+      // Another container created some of these in between: their slots go back, and the next new series
+      // of this request may take them. Each round settles at least one series, so this ends.
       const lost = created.filter((c) => !c).length;
-      if (lost > 0) await this.release(tenant, lost);
+      if (lost === 0 || fresh.length === 0) {
+        if (lost > 0) await this.release(tenant, lost);
+        break;
+      }
+      await this.release(tenant, lost);
+    }
+    for (const key of fresh) {
+      refused.add(key);
+      this.refusedUntil.set(memoryKey(tenant, key), now + REFUSAL_MEMORY_MS);
     }
     this.forgetExpiredRefusals(now);
     return { refused, cap };

@@ -1,6 +1,7 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import type { MeasurementEvent } from '../../core/events/event-schema.ts';
 import type { EventWriter, FailedWrite } from '../../core/ingest/ingest.ts';
+import { isRetryableAwsError } from '../aws-errors.ts';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from '../backoff.ts';
 
 /**
@@ -78,10 +79,18 @@ export class KinesisEventWriter implements EventWriter {
       } catch (error) {
         const reason = `${(error as Error).name}: ${(error as Error).message}`;
         for (const p of todo) reasons.set(p.index, reason);
+        // A missing stream or a refused permission fails the same way on every attempt.
+        if (!isRetryableAwsError(error) && !isNetworkError(error)) break;
       }
     }
     return todo.map((p) => ({ index: p.index, reason: reasons.get(p.index) ?? 'not written' }));
   }
+}
+
+/** A connection that broke or was refused (no HTTP status): worth another attempt. */
+function isNetworkError(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined;
 }
 
 /** Consecutive runs of at most 500 records and 5 MiB, in order. */
