@@ -83,12 +83,10 @@ describe('KinesisEventWriter (retry logic)', () => {
 
   it('chunks at 500 records and at 5 MiB, in order', async () => {
     // Prepare
-    kinesis
-      .on(PutRecordsCommand)
-      .callsFake((input) => ({
-        FailedRecordCount: 0,
-        Records: input.Records.map(() => ({ SequenceNumber: '1' })),
-      }));
+    kinesis.on(PutRecordsCommand).callsFake((input) => ({
+      FailedRecordCount: 0,
+      Records: input.Records.map(() => ({ SequenceNumber: '1' })),
+    }));
     const writer = new KinesisEventWriter(mocked, { streamName: 'events', backoff: instant });
     const many = Array.from({ length: 1_201 }, (_, i) => event('s', i));
     const big = Array.from({ length: 30 }, (_, i) => event('b', i, 200_000));
