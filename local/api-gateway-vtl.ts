@@ -35,6 +35,7 @@ class JavaString {
 
 /** `$util.escapeJavaScript`: Apache Commons' escapeJavaScript, as API Gateway applies it. */
 export function escapeJavaScript(text: unknown): JavaString {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes.
   const value = String(text ?? '').replace(/[\\"'/\u0000-\u001f]/g, (ch) => {
     switch (ch) {
       case '\\':

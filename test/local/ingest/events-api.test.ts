@@ -8,6 +8,16 @@ import { startIngestStack } from '../../support/ingest-stack.ts';
 import { waitUntil } from '../../support/wait-until.ts';
 
 const run = promisify(execFile);
+
+/** The fields of the API's JSON answers these tests read. */
+interface Answer {
+  message: string;
+  accepted: number;
+  events: unknown[];
+  refusals: unknown[];
+  paths: Record<string, object>;
+}
+const answerOf = async (response: Response): Promise<Answer> => (await answerOf(response)) as Answer;
 const T = Date.now() - 3_600_000;
 
 describe('local ingestion API: POST /v1/events and bad input', () => {
@@ -70,9 +80,9 @@ describe('local ingestion API: POST /v1/events and bad input', () => {
 
     // Assess
     expect(missing.status).toBe(403);
-    expect(await missing.json()).toEqual({ message: 'Forbidden: the x-api-key header is missing' });
+    expect(await answerOf(missing)).toEqual({ message: 'Forbidden: the x-api-key header is missing' });
     expect(wrong.status).toBe(403);
-    expect(await wrong.json()).toEqual({ message: 'Forbidden: invalid API key' });
+    expect(await answerOf(wrong)).toEqual({ message: 'Forbidden: invalid API key' });
   });
 
   it('refuses 501 events, and an event breaking the schema, naming the rule (API Gateway validator)', async () => {
@@ -85,11 +95,11 @@ describe('local ingestion API: POST /v1/events and bad input', () => {
 
     // Assess
     expect(tooMany.status).toBe(400);
-    expect((await tooMany.json()).message).toMatch(
+    expect((await answerOf(tooMany)).message).toMatch(
       /Invalid request body: \/events must NOT have more than 500 items/,
     );
     expect(badValue.status).toBe(400);
-    expect((await badValue.json()).message).toMatch(
+    expect((await answerOf(badValue)).message).toMatch(
       /Invalid request body: .*\/events\/0\/value must be number/,
     );
   });
@@ -110,7 +120,7 @@ describe('local ingestion API: POST /v1/events and bad input', () => {
     // Assess
     expect(tooBig.status).toBe(413);
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).message).toMatch(/Invalid request body: not JSON/);
+    expect((await answerOf(notJson)).message).toMatch(/Invalid request body: not JSON/);
     expect(textPlain.status).toBe(415);
   });
 
@@ -142,9 +152,9 @@ describe('local ingestion API: POST /v1/events and bad input', () => {
 
     // Assess
     expect(refused.status).toBe(400);
-    expect((await refused.json()).message).toMatch(/dryRun is answered by POST \/v1\/events\/dry-run/);
+    expect((await answerOf(refused)).message).toMatch(/dryRun is answered by POST \/v1\/events\/dry-run/);
     expect(dry.status).toBe(200);
-    const answer = await dry.json();
+    const answer = await answerOf(dry);
     expect(answer.accepted).toBe(2);
     expect(answer.events[0]).toEqual({ series: 'dry', timestamp: T, values: { value: 50 }, dimensions: {} });
     expect(answer.refusals).toEqual([
@@ -161,11 +171,11 @@ describe('local ingestion API: POST /v1/events and bad input', () => {
   it('serves the OpenAPI document, describing exactly the routes it serves', async () => {
     // Act
     const response = await fetch(`${stack.httpUrl}/v1/openapi.json`);
-    const document = await response.json();
+    const document = await answerOf(response);
 
     // Assess
     expect(response.status).toBe(200);
-    const described = Object.entries(document.paths as Record<string, object>).flatMap(([path, methods]) =>
+    const described = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
     );
     const served = API_ROUTES.flatMap((r) => [
