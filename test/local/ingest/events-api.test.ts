@@ -17,7 +17,7 @@ interface Answer {
   refusals: unknown[];
   paths: Record<string, object>;
 }
-const answerOf = async (response: Response): Promise<Answer> => (await answerOf(response)) as Answer;
+const answerOf = async (response: Response): Promise<Answer> => (await response.json()) as Answer;
 const T = Date.now() - 3_600_000;
 
 describe('local ingestion API: POST /v1/events and bad input', () => {
