@@ -88,7 +88,7 @@ export function createIngestRoutes(options: IngestRoutesOptions): RouteHandler {
           });
         let tenant: string | undefined;
         if (found.route.auth === 'api-key') {
-          const key = headers['x-api-key'];
+          const key = apiKeyOf(headers);
           tenant = key === undefined ? undefined : options.apiKeys.get(key);
           if (tenant === undefined) {
             return json(403, {
@@ -110,6 +110,19 @@ export function createIngestRoutes(options: IngestRoutesOptions): RouteHandler {
       .then((response) => send(res, response));
     return true;
   };
+}
+
+/**
+ * The caller's key: the `x-api-key` header (what API Gateway reads), else the credentials of an
+ * `Authorization: Bearer …` or `Token …` header, which clients that cannot set other headers send: Debian's
+ * Prometheus 2.42 build drops `remote_write.headers` but sends `authorization`, InfluxDB clients send their
+ * token as `Token …`. (Deployed, API Gateway reads `x-api-key` only; see docs/ingestion.md.)
+ */
+export function apiKeyOf(headers: Readonly<Record<string, string | undefined>>): string | undefined {
+  const key = headers['x-api-key'];
+  if (key !== undefined) return key;
+  const match = /^(?:Bearer|Token)\s+(\S+)$/i.exec(headers.authorization ?? '');
+  return match?.[1];
 }
 
 /** The body and its length; past the hard limit only the length counts and the rest is drained. */

@@ -80,7 +80,9 @@ describe('local ingestion API: POST /v1/events and bad input', () => {
 
     // Assess
     expect(missing.status).toBe(403);
-    expect(await answerOf(missing)).toEqual({ message: 'Forbidden: the x-api-key header is missing' });
+    expect(await answerOf(missing)).toEqual({
+      message: 'Forbidden: the x-api-key header (or Authorization: Bearer <key>) is missing',
+    });
     expect(wrong.status).toBe(403);
     expect(await answerOf(wrong)).toEqual({ message: 'Forbidden: invalid API key' });
   });
