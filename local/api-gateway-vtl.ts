@@ -76,6 +76,9 @@ function jsonPath(root: unknown, path: string): unknown {
   return value;
 }
 
+/** Templates parsed once: the local server renders the same few on every request. */
+const parsed = new Map<string, ReturnType<typeof velocity.parse>>();
+
 /** Renders `template` against `input`, as API Gateway would. */
 export function renderTemplate(template: string, input: TemplateInput): Rendered {
   const responseOverride: { status?: number; header: Record<string, string> } = { header: {} };
@@ -91,7 +94,12 @@ export function renderTemplate(template: string, input: TemplateInput): Rendered
     },
     context: { responseOverride },
   };
-  const output = velocity.render(template, context);
+  let ast = parsed.get(template);
+  if (!ast) {
+    ast = velocity.parse(template);
+    parsed.set(template, ast);
+  }
+  const output = new velocity.Compile(ast).render(context);
   return {
     output,
     ...(responseOverride.status === undefined ? {} : { status: Number(responseOverride.status) }),

@@ -6,6 +6,7 @@ import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 export async function startIngestStack(
   name: string,
   ingest: { readonly seriesCap?: number } = {},
+  batchSize?: number,
 ): Promise<{ stack: LocalStack; emulators: Emulators; stop: () => Promise<void> }> {
   const emulators = await startEmulators({ dynalite: { createTableMs: 50 } });
   const run = `${name}-${process.pid}`;
@@ -17,7 +18,7 @@ export async function startIngestStack(
     ingest: { seriesTable: `series-${run}`, ...ingest },
     out: new PassThrough().resume(),
     color: false,
-    eventSource: { pollIntervalMs: 50, batchingWindowMs: 0 },
+    eventSource: { pollIntervalMs: 50, batchingWindowMs: 0, ...(batchSize ? { batchSize } : {}) },
   });
   return {
     stack,
