@@ -190,7 +190,7 @@ function metricSamples(
     points: DataPoint[] | undefined,
     emit: (p: DataPoint, labels: Record<string, string>, ts: number, at: string) => void,
   ) => {
-    for (const [i, p] of (points ?? []).entries()) {
+    for (const p of points ?? []) {
       if (((p.flags ?? 0) & NO_RECORDED_VALUE) !== 0) {
         skip(skipped, 'data point with no recorded value');
         continue;
@@ -201,7 +201,7 @@ function metricSamples(
         if (text !== undefined) labels[kv.key] = text;
       }
       const nanos = int64(p.timeUnixNano);
-      emit(p, labels, nanos > 0 ? Math.floor(nanos / 1e6) : now, `${origin}.dataPoints[${i}]`);
+      emit(p, labels, nanos > 0 ? Math.floor(nanos / 1e6) : now, origin);
     }
   };
   const numberValue = (p: DataPoint): number =>

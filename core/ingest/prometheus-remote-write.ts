@@ -165,23 +165,37 @@ export function remoteWriteSamples(request: WriteRequest, rules: MappingRules): 
   const types = new Map<string, number>();
   for (const m of request.metadata ?? []) types.set(m.metric_family_name, m.type);
 
-  request.timeseries.forEach((ts, t) => {
-    const origin = `timeseries[${t}]`;
+  const roles = new Map<string, Role>();
+  // Indexed loops, no closures: this runs once per sample.
+  const series = request.timeseries;
+  for (let t = 0; t < series.length; t += 1) {
+    const ts = series[t] as WriteRequest['timeseries'][number];
     const checked = checkLabels(ts.labels);
     if (typeof checked === 'string') {
-      refusals.push({ code: 'unreadable', origin, reason: `${origin}.labels: ${checked}` });
-      return;
+      refusals.push({
+        code: 'unreadable',
+        origin: `timeseries[${t}]`,
+        reason: `timeseries[${t}].labels: ${checked}`,
+      });
+      continue;
     }
     const { name, labels } = checked;
-    const role = roleOf(name, types, rules);
+    // One origin per series (remote write sends a sample or two per series); reasons name the series.
+    const origin = `timeseries[${t}]`;
+    let role = roles.get(name);
+    if (role === undefined) {
+      role = roleOf(name, types, rules);
+      roles.set(name, role);
+    }
     if (role === 'skip') {
       skip(skipped, skipRule(name), ts.samples.length);
-      return;
+      continue;
     }
-    ts.samples.forEach((s, i) => {
+    for (let i = 0; i < ts.samples.length; i += 1) {
+      const s = ts.samples[i] as WriteRequest['timeseries'][number]['samples'][number];
       if (isStaleMarker(s.value)) {
         skip(skipped, 'staleness marker');
-        return;
+        continue;
       }
       samples.push({
         name,
@@ -189,21 +203,23 @@ export function remoteWriteSamples(request: WriteRequest, rules: MappingRules): 
         value: s.value,
         timestamp: toNumber(s.timestamp),
         kind: role,
-        origin: `${origin}.samples[${i}]`,
+        origin,
       });
-    });
-    for (const [i, h] of (ts.histograms ?? []).entries()) {
+    }
+    const histograms = ts.histograms ?? [];
+    for (let i = 0; i < histograms.length; i += 1) {
+      const h = histograms[i] as NonNullable<WriteRequest['timeseries'][number]['histograms']>[number];
       if (rules.histograms === 'drop') {
         skip(skipped, 'native histogram');
         continue;
       }
       const timestamp = toNumber(h.timestamp);
       const count = h.count_float ?? toNumber(h.count_int);
-      const at = `${origin}.histograms[${i}]`;
+      const at = `timeseries[${t}].histograms[${i}]`;
       samples.push({ name: `${name}_count`, labels, value: count, timestamp, kind: 'counter', origin: at });
       samples.push({ name: `${name}_sum`, labels, value: h.sum, timestamp, kind: 'counter', origin: at });
     }
-  });
+  }
   return { samples, refusals, skipped };
 }
 
@@ -214,7 +230,8 @@ function checkLabels(
   let name: string | undefined;
   const rest: Record<string, string> = {};
   let previous = '';
-  for (const [i, label] of labels.entries()) {
+  for (let i = 0; i < labels.length; i += 1) {
+    const label = labels[i] as (typeof labels)[number];
     if (label.name === '') return `label ${i} has an empty name`;
     if (i > 0 && label.name <= previous) {
       return label.name === previous

@@ -1,9 +1,5 @@
-import {
-  type EventInput,
-  type MeasurementEvent,
-  parseEvent,
-  type TimeWindow,
-} from '../events/event-schema.ts';
+import type { EventInput, MeasurementEvent, TimeWindow } from '../events/event-schema.ts';
+import { EventValidator } from './event-validator.ts';
 import type { MappingRules } from './mapping-rules.ts';
 import { type MetricSample, type Refusal, skip } from './metric-sample.ts';
 
@@ -11,8 +7,8 @@ import { type MetricSample, type Refusal, skip } from './metric-sample.ts';
  * Samples to events, by the mapping rules: the series is the metric name and its sorted identifying labels in
  * Prometheus' text form (`http_requests_total{code="200",job="api"}`), dimensions are the labels the rules name,
  * samples of one series, time and kind that carry channels become one multi-channel event, and every event is
- * validated exactly as the detector validates it (`parseEvent`), so what is refused here would have been
- * dead-lettered there, and says why.
+ * validated exactly as the detector validates it (`parseEvent`, remembered per series identity by
+ * {@link EventValidator}), so what is refused here would have been dead-lettered there, and says why.
  */
 
 /** Which metrics and labels a tenant may send; the first line of the cardinality guard. */
@@ -47,6 +43,9 @@ interface Compiled {
   readonly allowLabels: ReadonlySet<string> | undefined;
 }
 
+/** One validator per process (container): its memory of series identities serves every request. */
+const sharedValidator = new EventValidator();
+
 const compiledCache = new WeakMap<MappingRules, WeakMap<AllowList, Compiled>>();
 const NO_ALLOW_LIST: AllowList = {};
 
@@ -77,15 +76,31 @@ function anchored(source: string): RegExp {
 
 /** Quotes a label value as Prometheus' text format does: backslash-escaped `"` and line breaks. */
 function quote(value: string): string {
-  return /["\n]/.test(value) ? value.replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
+  return value.includes('"') || value.includes('\n')
+    ? value.replace(/"/g, '\\"').replace(/\n/g, '\\n')
+    : value;
 }
 
 function identityOf(sample: MetricSample, c: Compiled, skipped: Map<string, number>): Identity {
-  const group = c.groups.find((g) => g.metric.test(sample.name));
+  let group: Compiled['groups'][number] | undefined;
+  for (const g of c.groups) {
+    if (g.metric.test(sample.name)) {
+      group = g;
+      break;
+    }
+  }
   let channel: string | undefined;
   let dimensions: Record<string, string> | undefined;
-  const parts: string[] = [];
-  for (const name of Object.keys(sample.labels).sort()) {
+  let series = '';
+  let names = Object.keys(sample.labels);
+  // Remote write sends labels sorted; others may not.
+  for (let i = 1; i < names.length; i += 1) {
+    if ((names[i - 1] as string) > (names[i] as string)) {
+      names = names.sort();
+      break;
+    }
+  }
+  for (const name of names) {
     const value = sample.labels[name] as string;
     if (c.drop.has(name)) continue;
     if (c.allowLabels && !c.allowLabels.has(name)) {
@@ -102,9 +117,9 @@ function identityOf(sample: MetricSample, c: Compiled, skipped: Map<string, numb
       continue;
     }
     if (c.seriesLabels && !c.seriesLabels.has(name)) continue;
-    parts.push(`${name}="${quote(value)}"`);
+    series += `${series === '' ? '' : ','}${name}="${quote(value)}"`;
   }
-  const series = parts.length > 0 ? `${sample.name}{${parts.join(',')}}` : sample.name;
+  series = series === '' ? sample.name : `${sample.name}{${series}}`;
   return { series, dimensions, channel };
 }
 
@@ -126,7 +141,8 @@ export function samplesToEvents(
     string,
     { input: EventInput & { values: Record<string, number> }; origin: string }
   >();
-  const order: (string | { input: EventInput; origin: string })[] = [];
+  // Events in the order of their first sample: made already, or the key of a multi-channel one still filling.
+  const order: (string | MeasurementEvent)[] = [];
 
   for (const sample of samples) {
     if (!Number.isFinite(sample.value)) {
@@ -156,20 +172,24 @@ export function samplesToEvents(
       identity = identityOf(sample, c, skipped);
       byName.set(sample.name, identity);
     }
-    const kind = sample.kind === 'counter' ? ({ kind: 'counter' } as const) : undefined;
-    const dims = identity.dimensions ? { dimensions: identity.dimensions } : undefined;
     const channel = identity.channel ?? sample.channel;
     if (channel === undefined) {
-      order.push({
-        input: {
-          series: identity.series,
-          timestamp: sample.timestamp,
-          value: sample.value,
-          ...dims,
-          ...kind,
-        },
-        origin: sample.origin,
-      });
+      // One value per series, the common case: validated and made an event right away, in order.
+      const parsed = sharedValidator.validateValue(
+        identity.series,
+        sample.timestamp,
+        sample.value,
+        identity.dimensions,
+        sample.kind === 'counter' ? 'counter' : undefined,
+        options.window,
+      );
+      if (parsed.ok) order.push(parsed.event);
+      else
+        refusals.push({
+          code: 'invalid-event',
+          origin: sample.origin,
+          reason: `${identity.series}: ${parsed.error.message}`,
+        });
       continue;
     }
     const key = `${identity.series}\u0000${sample.timestamp}\u0000${sample.kind}`;
@@ -177,25 +197,26 @@ export function samplesToEvents(
     if (open) {
       open.input.values[channel] = sample.value;
     } else {
-      pending.set(key, {
-        input: {
-          series: identity.series,
-          timestamp: sample.timestamp,
-          values: { [channel]: sample.value },
-          ...dims,
-          ...kind,
-        },
-        origin: sample.origin,
-      });
+      const input: EventInput & { values: Record<string, number> } = {
+        series: identity.series,
+        timestamp: sample.timestamp,
+        values: { [channel]: sample.value },
+      };
+      if (identity.dimensions) input.dimensions = identity.dimensions;
+      if (sample.kind === 'counter') input.kind = 'counter';
+      pending.set(key, { input, origin: sample.origin });
       order.push(key);
     }
   }
 
   const events: MeasurementEvent[] = [];
   for (const entry of order) {
-    const { input, origin } =
-      typeof entry === 'string' ? (pending.get(entry) as { input: EventInput; origin: string }) : entry;
-    const parsed = parseEvent(input, options.window);
+    if (typeof entry !== 'string') {
+      events.push(entry);
+      continue;
+    }
+    const { input, origin } = pending.get(entry) as { input: EventInput; origin: string };
+    const parsed = sharedValidator.validate(input, options.window);
     if (parsed.ok) events.push(parsed.event);
     else refusals.push({ code: 'invalid-event', origin, reason: `${input.series}: ${parsed.error.message}` });
   }

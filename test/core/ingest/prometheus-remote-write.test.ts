@@ -110,7 +110,7 @@ describe('Prometheus remote write', () => {
     expect(result.refusals).toEqual([
       {
         code: 'not-a-number',
-        origin: 'timeseries[0].samples[2]',
+        origin: 'timeseries[0]',
         reason: 'value of up is NaN; only finite numbers can be scored',
       },
     ]);
