@@ -94,7 +94,7 @@ export function createIngestRoutes(options: IngestRoutesOptions): RouteHandler {
             return json(403, {
               message:
                 key === undefined
-                  ? 'Forbidden: the x-api-key header is missing'
+                  ? 'Forbidden: the x-api-key header (or Authorization: Bearer <key>) is missing'
                   : 'Forbidden: invalid API key',
             });
           }
