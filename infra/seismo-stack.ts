@@ -4,6 +4,7 @@ import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
 import { SeismoDetection } from './constructs/detection.ts';
+import { IngestionApi } from './constructs/ingestion-api.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
 import { SeismoStorage } from './constructs/storage.ts';
 import { SeismoStream } from './constructs/stream.ts';
@@ -29,6 +30,8 @@ export class SeismoStack extends Stack {
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
+  /** The ingestion API: events straight to the stream, protocols through the translator. */
+  readonly ingestion: IngestionApi;
 
   constructor(scope: Construct, id: string, props: SeismoStackProps) {
     super(scope, id, props);
@@ -55,6 +58,18 @@ export class SeismoStack extends Stack {
       removalPolicy,
     });
 
+    this.ingestion = new IngestionApi(this, 'ingestion', {
+      config: config.ingestion,
+      stream: this.ingest.stream,
+      streamKey: this.ingest.key,
+      stageName: config.stage,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'ingestion-url', {
+      value: this.ingestion.api.url,
+      description: 'Base URL of the ingestion API (POST v1/events, api/v1/write, v1/metrics, ...)',
+    });
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,
       description: 'Kinesis stream producers write to',

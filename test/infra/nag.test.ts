@@ -84,7 +84,7 @@ describe('cdk synth', () => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'seismo-synth-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('bundles the detector as ESM and passes cdk-nag and CloudFormation validation', () => {
+  it('bundles the detector and the translator as ESM and passes cdk-nag and CloudFormation validation', () => {
     // Prepare: as `npx cdk synth` does it, with bundling and every validation on.
     const app = new App({ context: cdkJsonContext(), outdir });
     const stack = new SeismoStack(app, 'seismo-dev', { config: loadConfig(app.node) });
@@ -100,12 +100,17 @@ describe('cdk synth', () => {
     const bundles = readdirSync(outdir)
       .filter((d) => d.startsWith('asset.') && existsSync(path.join(outdir, d, 'index.mjs')))
       .map((d) => readFileSync(path.join(outdir, d, 'index.mjs'), 'utf8'));
-    expect(bundles).toHaveLength(1);
-    const bundle = bundles[0] ?? '';
-    expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
+    expect(bundles).toHaveLength(2);
+    for (const bundle of bundles) {
+      expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
+        true,
+      );
+      expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
+      expect(bundle).not.toMatch(/onnxruntime_binding/);
+    }
+    // The translator carries its protobuf descriptors: no .proto file is read at run time.
+    expect(bundles.some((b) => b.includes('ExportMetricsServiceRequest') && b.includes('WriteRequest'))).toBe(
       true,
     );
-    expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
-    expect(bundle).not.toMatch(/onnxruntime_binding/);
   });
 });
