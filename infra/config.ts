@@ -22,6 +22,7 @@ export const CONFIG_KEYS = [
   'allowInsecureInflux',
   'modelS3Uri',
   'detectionSettings',
+  'ingestion',
 ] as const;
 
 /** Raised when the CDK context does not describe a deployable Seismo; the message lists every bad key and rule. */
@@ -110,6 +111,32 @@ const InfluxInstanceSchema = z.object(
   { error: 'influxInstance must be an object {type, storageGiB, multiAz, org, bucket}' },
 );
 
+const ProducerSchema = z.object(
+  {
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'ingestion.producers[].name must be 1-64 letters, digits, - or _'),
+    rateLimit: intBetween('ingestion.producers[].rateLimit', 1, 10_000).optional(),
+    burstLimit: intBetween('ingestion.producers[].burstLimit', 1, 5_000).optional(),
+    quotaPerDay: intBetween('ingestion.producers[].quotaPerDay', 1, 1_000_000_000).optional(),
+  },
+  { error: 'ingestion.producers[] must be objects {name, rateLimit?, burstLimit?, quotaPerDay?}' },
+);
+
+const IngestionSchema = z.object(
+  {
+    // API Gateway's account default is 10,000 requests/s with bursts of 5,000.
+    rateLimit: intBetween('ingestion.rateLimit', 1, 10_000).optional(),
+    burstLimit: intBetween('ingestion.burstLimit', 1, 5_000).optional(),
+    producers: z
+      .array(ProducerSchema)
+      .min(1, 'ingestion.producers must name at least one producer')
+      .optional(),
+    seriesCap: intBetween('ingestion.seriesCap', 1, 10_000_000).optional(),
+  },
+  { error: 'ingestion must be an object {rateLimit?, burstLimit?, producers?, seriesCap?}' },
+);
+
 const RawConfigSchema = z.object({
   stage: z
     .string({ error: 'stage is required' })
@@ -157,6 +184,7 @@ const RawConfigSchema = z.object({
       error: `detectionSettings must be at most ${MAX_SETTINGS_BYTES} bytes as JSON (it travels in the detector's environment)`,
     })
     .optional(),
+  ingestion: z.preprocess(fromCliObject, IngestionSchema).optional(),
 });
 
 /** Rules that tie keys together; checked on the raw values so they are reported alongside per-key problems. */
@@ -225,6 +253,34 @@ export type StreamConfig =
   | { readonly mode: 'ON_DEMAND' }
   | { readonly mode: 'PROVISIONED'; readonly shardCount: number };
 
+/** One producer of the ingestion API: an API key and a usage plan of its own. */
+export interface ProducerConfig {
+  readonly name: string;
+  /** Steady requests per second. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  /** Requests per day. */
+  readonly quotaPerDay: number;
+}
+
+/** The ingestion API's throttling, producers and per-tenant series cap. */
+export interface IngestionConfig {
+  /** Stage-wide requests per second, every producer together. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly producers: readonly ProducerConfig[];
+  /** Distinct series one API key may create. */
+  readonly seriesCap: number;
+}
+
+/** Ingestion defaults: one producer, `default`. */
+export const DEFAULT_INGESTION: IngestionConfig = {
+  rateLimit: 500,
+  burstLimit: 1_000,
+  producers: [{ name: 'default', rateLimit: 100, burstLimit: 200, quotaPerDay: 5_000_000 }],
+  seriesCap: 10_000,
+};
+
 /** The validated, typed deploy configuration of one Seismo stage. */
 export interface SeismoConfig {
   readonly stage: string;
@@ -238,6 +294,7 @@ export interface SeismoConfig {
     /** Sensitivity, thresholds and per-series overrides (core/sensitivity.ts); the shipped defaults if absent. */
     readonly settings?: DetectionSettings;
   };
+  readonly ingestion: IngestionConfig;
 }
 
 function toConfig(raw: RawConfig): SeismoConfig {
@@ -275,6 +332,18 @@ function toConfig(raw: RawConfig): SeismoConfig {
       parallelizationFactor: raw.parallelizationFactor,
       ...(raw.modelS3Uri === undefined ? {} : { modelS3Uri: raw.modelS3Uri }),
       ...(raw.detectionSettings === undefined ? {} : { settings: raw.detectionSettings }),
+    },
+    ingestion: {
+      rateLimit: raw.ingestion?.rateLimit ?? DEFAULT_INGESTION.rateLimit,
+      burstLimit: raw.ingestion?.burstLimit ?? DEFAULT_INGESTION.burstLimit,
+      seriesCap: raw.ingestion?.seriesCap ?? DEFAULT_INGESTION.seriesCap,
+      producers:
+        raw.ingestion?.producers?.map((p) => ({
+          name: p.name,
+          rateLimit: p.rateLimit ?? 100,
+          burstLimit: p.burstLimit ?? 200,
+          quotaPerDay: p.quotaPerDay ?? 5_000_000,
+        })) ?? DEFAULT_INGESTION.producers,
     },
   };
 }

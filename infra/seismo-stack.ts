@@ -1,9 +1,10 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
 import { DETECT_TIMEOUT, SeismoDetection } from './constructs/detection.ts';
+import { IngestionApi } from './constructs/ingestion-api.ts';
 import { SeismoObservability } from './constructs/observability.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
 import { SeismoStorage } from './constructs/storage.ts';
@@ -30,6 +31,8 @@ export class SeismoStack extends Stack {
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
+  /** The ingestion API: events straight to the stream, protocols through the translator. */
+  readonly ingestion: IngestionApi;
   /** Alarms (to the ops topic) and dashboards; other constructs add theirs with its `monitor*` methods. */
   readonly observability: SeismoObservability;
 
@@ -62,6 +65,19 @@ export class SeismoStack extends Stack {
       removalPolicy,
     });
 
+    this.ingestion = new IngestionApi(this, 'ingestion', {
+      config: config.ingestion,
+      stream: this.ingest.stream,
+      streamKey: this.ingest.key,
+      stageName: config.stage,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'ingestion-url', {
+      value: this.ingestion.api.url,
+      description: 'Base URL of the ingestion API (POST v1/events, api/v1/write, v1/metrics, ...)',
+    });
+
     this.observability = new SeismoObservability(this, 'observability', {
       stage: config.stage,
       removalPolicy,
@@ -75,7 +91,11 @@ export class SeismoStack extends Stack {
       .monitorTable(this.storage.publishedTable, 'publish-ledger')
       .monitorQueueMustStayEmpty(this.detection.deadLetterQueue, 'detector-dead-letters')
       .monitorQueueMustStayEmpty(this.detection.failureQueue, 'detector-failed-batches')
-      .monitorTopic(this.alerting.topic, 'anomalies-topic');
+      .monitorTopic(this.alerting.topic, 'anomalies-topic')
+      .monitorFunction(this.ingestion.translator, 'translator', {
+        timeout: this.ingestion.translator.timeout ?? Duration.seconds(3),
+      })
+      .monitorTable(this.ingestion.seriesTable, 'series-table');
 
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,
