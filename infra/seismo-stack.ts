@@ -1,13 +1,15 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
-import { SeismoDetection } from './constructs/detection.ts';
+import { DETECT_TIMEOUT, SeismoDetection } from './constructs/detection.ts';
 import { IngestSources } from './constructs/ingest-sources.ts';
+import { IngestionApi } from './constructs/ingestion-api.ts';
+import { SeismoObservability } from './constructs/observability.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
 import { SeismoStorage } from './constructs/storage.ts';
-import { SeismoStream } from './constructs/stream.ts';
+import { SeismoStream, STREAM_RETENTION } from './constructs/stream.ts';
 
 /** Props of {@link SeismoStack}. */
 export interface SeismoStackProps extends StackProps {
@@ -30,6 +32,10 @@ export class SeismoStack extends Stack {
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
+  /** The ingestion API: events straight to the stream, protocols through the translator. */
+  readonly ingestion: IngestionApi;
+  /** Alarms (to the ops topic) and dashboards; other constructs add theirs with its `monitor*` methods. */
+  readonly observability: SeismoObservability;
   /** Optional Kafka and database-poller sources (context keys `kafka`, `dbPoller`). */
   readonly sources: IngestSources;
 
@@ -40,7 +46,11 @@ export class SeismoStack extends Stack {
     const removalPolicy = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.ingest = new SeismoStream(this, 'ingest', { capacity: config.stream, removalPolicy });
-    this.storage = new SeismoStorage(this, 'storage', { timeseries: config.timeseries, removalPolicy });
+    this.storage = new SeismoStorage(this, 'storage', {
+      timeseries: config.timeseries,
+      removalPolicy,
+      stage: config.stage,
+    });
     this.alerting = new SeismoAlerting(this, 'alerting', { removalPolicy });
     const onnx = new OnnxRuntimeLayer(
       this,
@@ -58,12 +68,44 @@ export class SeismoStack extends Stack {
       removalPolicy,
     });
 
+    this.ingestion = new IngestionApi(this, 'ingestion', {
+      config: config.ingestion,
+      stream: this.ingest.stream,
+      streamKey: this.ingest.key,
+      stageName: config.stage,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'ingestion-url', {
+      value: this.ingestion.api.url,
+      description: 'Base URL of the ingestion API (POST v1/events, api/v1/write, v1/metrics, ...)',
+    });
+
+    this.observability = new SeismoObservability(this, 'observability', {
+      stage: config.stage,
+      removalPolicy,
+    })
+      .monitorStream(this.ingest.stream, 'ingest-stream')
+      .monitorStreamConsumer(this.detection.fn, 'detector', {
+        timeout: DETECT_TIMEOUT,
+        streamRetention: STREAM_RETENTION,
+      })
+      .monitorTable(this.storage.stateTable, 'state-table')
+      .monitorTable(this.storage.publishedTable, 'publish-ledger')
+      .monitorQueueMustStayEmpty(this.detection.deadLetterQueue, 'detector-dead-letters')
+      .monitorQueueMustStayEmpty(this.detection.failureQueue, 'detector-failed-batches')
+      .monitorTopic(this.alerting.topic, 'anomalies-topic')
+      .monitorFunction(this.ingestion.translator, 'translator', {
+        timeout: this.ingestion.translator.timeout ?? Duration.seconds(3),
+      })
+      .monitorTable(this.ingestion.seriesTable, 'series-table');
+
     this.sources = new IngestSources(this, 'sources', {
       kafka: config.kafka,
       dbPoller: config.dbPoller,
       stream: this.ingest.stream,
       removalPolicy,
-    });
+    }).monitor(this.observability);
 
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,
@@ -76,6 +118,26 @@ export class SeismoStack extends Stack {
     new CfnOutput(this, 'dead-letter-queue-url', {
       value: this.detection.deadLetterQueue.queueUrl,
       description: 'Records the detector rejected, with the reason',
+    });
+    const managedInflux = this.storage.timeseries.backend === 'influxdb' && this.storage.timeseries.managed;
+    if (managedInflux) {
+      new CfnOutput(this, 'influx-instance-arn', {
+        value: managedInflux.instance.attrArn,
+        description: 'The Timestream for InfluxDB instance scored points are written to',
+      });
+      new CfnOutput(this, 'influx-url', { value: managedInflux.url, description: 'Its API, inside its VPC' });
+      new CfnOutput(this, 'influx-admin-secret-arn', {
+        value: managedInflux.adminSecret.secretArn,
+        description: 'Its admin user and password (for the InfluxDB UI and CLI)',
+      });
+      new CfnOutput(this, 'influx-token-secret-arn', {
+        value: managedInflux.tokenSecret.secretArn,
+        description: "The detector's write token, created by the stack",
+      });
+    }
+    new CfnOutput(this, 'ops-topic-arn', {
+      value: this.observability.opsTopic.topicArn,
+      description: 'Alarm notifications: subscribe the on-call pager or email here',
     });
   }
 }

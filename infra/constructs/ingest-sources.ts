@@ -1,4 +1,4 @@
-import { Fn, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Fn, type RemovalPolicy } from 'aws-cdk-lib';
 import { type ISubnet, type IVpc, SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -7,6 +7,7 @@ import type { SeismoConfig } from '../config.ts';
 import type { VpcAttachment } from '../ingest-sources-config.ts';
 import { SeismoDbPoller } from './db-poller.ts';
 import { SeismoKafkaIngest } from './kafka-ingest.ts';
+import type { SeismoObservability } from './observability.ts';
 
 /** Props of {@link IngestSources}. */
 export interface IngestSourcesProps {
@@ -57,6 +58,29 @@ export class IngestSources extends Construct {
         ...(dbPoller.vpc ? { network: this.network('db', dbPoller.vpc) } : {}),
       });
     }
+  }
+
+  /**
+   * Adds the sources' alarms and dashboard rows: each function's errors, throttles and duration, each
+   * dead-letter queue (which must stay empty), the poller's watermark table.
+   */
+  monitor(observability: SeismoObservability): this {
+    if (this.kafka) {
+      observability
+        .monitorFunction(this.kafka.fn, 'kafka-ingest', {
+          timeout: this.kafka.fn.timeout ?? Duration.seconds(60),
+        })
+        .monitorQueueMustStayEmpty(this.kafka.deadLetterQueue, 'kafka-dead-letters');
+    }
+    if (this.dbPoller) {
+      observability
+        .monitorFunction(this.dbPoller.fn, 'db-poller', {
+          timeout: this.dbPoller.fn.timeout ?? Duration.seconds(50),
+        })
+        .monitorQueueMustStayEmpty(this.dbPoller.deadLetterQueue, 'db-poller-dead-letters')
+        .monitorTable(this.dbPoller.watermarkTable, 'db-poller-watermarks');
+    }
+    return this;
   }
 
   /** An existing VPC, its subnets and security groups, by id. */

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +23,15 @@ function unacknowledged(app: App): string[] {
 describe('cdk-nag AwsSolutions checks', () => {
   it.each([
     ['Timestream, on-demand stream', {}],
+    ['Timestream for InfluxDB provisioned by the stack', { timeseriesBackend: 'timestream-influxdb' }],
+    [
+      'Timestream for InfluxDB, Multi-AZ, prod',
+      {
+        timeseriesBackend: 'timestream-influxdb',
+        influxInstance: { type: 'db.influx.xlarge' },
+        stage: 'prod',
+      },
+    ],
     [
       'InfluxDB, provisioned stream, model from S3, prod',
       {
@@ -84,7 +94,7 @@ describe('cdk synth', () => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'seismo-synth-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('bundles the detector as ESM and passes cdk-nag and CloudFormation validation', () => {
+  it('bundles the detector and the translator as ESM and passes cdk-nag and CloudFormation validation', () => {
     // Prepare: as `npx cdk synth` does it, with bundling and every validation on.
     const app = new App({ context: cdkJsonContext(), outdir });
     const stack = new SeismoStack(app, 'seismo-dev', { config: loadConfig(app.node) });
@@ -100,12 +110,32 @@ describe('cdk synth', () => {
     const bundles = readdirSync(outdir)
       .filter((d) => d.startsWith('asset.') && existsSync(path.join(outdir, d, 'index.mjs')))
       .map((d) => readFileSync(path.join(outdir, d, 'index.mjs'), 'utf8'));
-    expect(bundles).toHaveLength(1);
-    const bundle = bundles[0] ?? '';
-    expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
+    expect(bundles).toHaveLength(2);
+    for (const bundle of bundles) {
+      expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
+        true,
+      );
+      expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
+      expect(bundle).not.toMatch(/onnxruntime_binding/);
+    }
+    // The translator carries its protobuf descriptors: no .proto file is read at run time.
+    expect(bundles.some((b) => b.includes('ExportMetricsServiceRequest') && b.includes('WriteRequest'))).toBe(
       true,
     );
-    expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
-    expect(bundle).not.toMatch(/onnxruntime_binding/);
+    // The SDK is bundled at the versions the tests ran, not left to the runtime's copy.
+    for (const bundle of bundles) expect(bundle).not.toMatch(/(?:from\s*|import\s*\(\s*)["']@aws-sdk\//);
+    const detector = bundles.find((b) => b.includes('seismo-detect')) ?? '';
+    for (const client of ['client-dynamodb', 'client-sns', 'client-sqs']) {
+      const { version } = JSON.parse(
+        readFileSync(new URL(`../../node_modules/@aws-sdk/${client}/package.json`, import.meta.url), 'utf8'),
+      ) as { version: string };
+      expect(detector).toContain(`name:"@aws-sdk/${client}",version:"${version}"`);
+    }
+
+    // The cold-start harness (docs/deploy.md) finds the detector's bundle and builds the handler from it.
+    const init = spawnSync(process.execPath, ['bench/init-harness.ts', outdir], { encoding: 'utf8' });
+    expect(init.status, init.stderr).toBe(0);
+    const figures = JSON.parse(init.stdout.trim().split('\n').pop() ?? '{}') as Record<string, number>;
+    expect(figures.initMs).toBeGreaterThan(0);
   });
 });

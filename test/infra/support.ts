@@ -47,10 +47,19 @@ export const INFLUX_CONTEXT = {
   influx: { url: 'https://influx.example.com:8086', org: 'acme', bucket: 'seismo' },
 };
 
-/** The environment variables of the only Lambda function in a template (fails if there is not exactly one). */
+/**
+ * The environment variables of the only Lambda function in a template, or of the detector in a whole stack
+ * (which also has the translator); fails if that is not exactly one function.
+ */
 export function functionEnv(template: Template): Record<string, unknown> {
-  const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-  if (fns.length !== 1) throw new Error(`expected one Lambda function, found ${fns.length}`);
+  const all = Object.values(template.findResources('AWS::Lambda::Function'));
+  const fns =
+    all.length === 1
+      ? all
+      : all.filter((fn) =>
+          String((fn.Properties as { Description?: string }).Description).startsWith('Seismo detector'),
+        );
+  if (fns.length !== 1) throw new Error(`expected one (detector) function, found ${fns.length}`);
   const props = fns[0]?.Properties as { Environment?: { Variables?: Record<string, unknown> } } | undefined;
   return props?.Environment?.Variables ?? {};
 }
