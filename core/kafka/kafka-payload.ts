@@ -7,11 +7,20 @@ import type { KafkaRecordView } from './kafka-records.ts';
  * call the protocol translator, so Kafka and the HTTP routes read a payload the same way.
  */
 
-/** The header naming a record's format, e.g. `application/json`; without it the configured default applies. */
+/** The header naming a record's format by Seismo's name (`influx-line`, `otlp-protobuf`...); checked first. */
+export const FORMAT_HEADER = 'seismo-format';
+/** The header naming a record's media type, e.g. `application/json`; mapped to a format when unambiguous. */
 export const CONTENT_TYPE_HEADER = 'content-type';
 
-/** Turns a record's value into event inputs (validated afterwards); throws {@link PayloadError} when unreadable. */
-export type KafkaPayloadDecoder = (value: Buffer, record: KafkaRecordView) => readonly unknown[];
+/** What a decoder read from a value: event inputs (validated afterwards) and the parts it could not read. */
+export interface DecodedPayload {
+  readonly inputs: readonly unknown[];
+  /** Parts of the value refused while decoding (a bad line, an unreadable data point), named. */
+  readonly problems: readonly string[];
+}
+
+/** Reads a record's value; throws {@link PayloadError} when none of it can be read. */
+export type KafkaPayloadDecoder = (value: Buffer, record: KafkaRecordView) => DecodedPayload;
 
 /** A value that cannot be read as its format: the whole record is dead-lettered with this reason. */
 export class PayloadError extends Error {
@@ -29,11 +38,11 @@ export const eventsJsonDecoder: KafkaPayloadDecoder = (value) => {
   } catch (error) {
     throw new PayloadError(`value is not JSON: ${(error as Error).message}`);
   }
-  if (Array.isArray(json)) return json;
+  if (Array.isArray(json)) return { inputs: json, problems: [] };
   if (json !== null && typeof json === 'object' && Array.isArray((json as { events?: unknown }).events)) {
-    return (json as { events: unknown[] }).events;
+    return { inputs: (json as { events: unknown[] }).events, problems: [] };
   }
-  return [json];
+  return { inputs: [json], problems: [] };
 };
 
 /** Decoders by format name, and which format a record without a content-type header has. */
@@ -78,28 +87,37 @@ export function mapKafkaRecord(
   if (!record.value || record.value.length === 0) {
     return { events: [], problems: ['record has no value (a tombstone?): nothing to read'] };
   }
+  const named = record.headers.get(FORMAT_HEADER)?.toString('utf8').trim();
   const contentType = record.headers.get(CONTENT_TYPE_HEADER)?.toString('utf8');
-  const format = contentType
-    ? formats.contentTypes.get(contentType.split(';')[0]?.trim().toLowerCase() ?? '')
-    : formats.defaultFormat;
+  let format: string | undefined;
+  if (named) format = named;
+  else if (contentType)
+    format = formats.contentTypes.get(contentType.split(';')[0]?.trim().toLowerCase() ?? '');
+  else format = formats.defaultFormat;
   const decoder = format === undefined ? undefined : formats.decoders.get(format);
   if (!decoder) {
-    const known = [...formats.contentTypes.keys()].join(', ');
+    const what = named ? `${FORMAT_HEADER} "${named}"` : `content-type "${contentType}"`;
+    const known = named ? [...formats.decoders.keys()] : [...formats.contentTypes.keys()];
     return {
       events: [],
-      problems: [`content-type "${contentType}" is not a format Seismo reads from Kafka (known: ${known})`],
+      problems: [
+        `${what} is not a format Seismo reads from Kafka (known: ${known.join(', ')}; or name one in the ${FORMAT_HEADER} header)`,
+      ],
     };
   }
-  let inputs: readonly unknown[];
+  let decoded: DecodedPayload;
   try {
-    inputs = decoder(record.value, record);
+    decoded = decoder(record.value, record);
   } catch (error) {
     if (error instanceof PayloadError) return { events: [], problems: [error.message] };
     throw error;
   }
-  if (inputs.length === 0) return { events: [], problems: ['value holds no events'] };
+  const { inputs } = decoded;
+  if (inputs.length === 0 && decoded.problems.length === 0) {
+    return { events: [], problems: ['value holds no events'] };
+  }
   const events: MeasurementEvent[] = [];
-  const problems: string[] = [];
+  const problems: string[] = decoded.problems.slice(0, MAX_PROBLEMS);
   let refused = 0;
   inputs.forEach((input, i) => {
     const parsed = parseEvent(input, window);
@@ -112,6 +130,7 @@ export function mapKafkaRecord(
       problems.push(inputs.length === 1 ? parsed.error.message : `events[${i}]: ${parsed.error.message}`);
     }
   });
-  if (refused > problems.length) problems.push(`… and ${refused - problems.length} more invalid events`);
+  const unlisted = refused + decoded.problems.length - problems.length;
+  if (unlisted > 0) problems.push(`… and ${unlisted} more problems`);
   return { events, problems };
 }

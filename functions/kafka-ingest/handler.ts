@@ -6,9 +6,10 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { SqsDeadLetterQueue } from '../../adapters/sqs-dead-letter-queue.ts';
-import { BUILT_IN_FORMATS, type PayloadFormats } from '../../core/kafka/kafka-payload.ts';
+import type { PayloadFormats } from '../../core/kafka/kafka-payload.ts';
 import type { LambdaKafkaEvent } from '../../core/kafka/kafka-records.ts';
 import type { KafkaBatchResponse } from '../../core/kafka/partial-failures.ts';
+import { kafkaFormats } from '../../core/kafka/protocol-formats.ts';
 import { SeismoProducer } from '../../producer/seismo-producer.ts';
 import { ingestKafkaBatch, type KafkaIngestDeps } from './kafka-ingest.ts';
 
@@ -30,7 +31,7 @@ export class KafkaConfigError extends Error {
 /** Reads and checks the configuration once, at load; throws {@link KafkaConfigError} naming what to fix. */
 export function readKafkaIngestConfig(
   env: NodeJS.ProcessEnv = process.env,
-  formats: PayloadFormats = BUILT_IN_FORMATS,
+  formats: PayloadFormats = FORMATS,
 ): KafkaIngestConfig {
   const required = (name: string): string => {
     const value = env[name];
@@ -55,6 +56,9 @@ export function readKafkaIngestConfig(
   };
 }
 
+/** JSON events and the translator's protocols, with its default mapping rules. */
+const FORMATS = kafkaFormats();
+
 const logger = new Logger({ serviceName: 'seismo-kafka-ingest' });
 const tracer = new Tracer({ serviceName: 'seismo-kafka-ingest' });
 
@@ -64,7 +68,7 @@ let deps: KafkaIngestDeps | undefined;
 function dependencies(): KafkaIngestDeps {
   if (deps) return deps;
   const config = readKafkaIngestConfig();
-  const formats = { ...BUILT_IN_FORMATS, defaultFormat: config.defaultFormat };
+  const formats = { ...FORMATS, defaultFormat: config.defaultFormat };
   deps = {
     sender: new SeismoProducer({
       streamName: config.streamName,

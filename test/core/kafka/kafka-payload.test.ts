@@ -67,6 +67,6 @@ describe('mapKafkaRecord with JSON events', () => {
 
     // Assess
     expect(many.problems).toHaveLength(11);
-    expect(many.problems[10]).toBe('… and 15 more invalid events');
+    expect(many.problems[10]).toBe('… and 15 more problems');
   });
 });

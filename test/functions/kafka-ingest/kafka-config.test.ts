@@ -20,7 +20,7 @@ describe('readKafkaIngestConfig', () => {
     expect(() => readKafkaIngestConfig({ DLQ_URL: 'x' })).toThrow(/STREAM_NAME is required/);
     expect(() => readKafkaIngestConfig({ ...base, KAFKA_AGGREGATE: 'yes' })).toThrow(KafkaConfigError);
     expect(() => readKafkaIngestConfig({ ...base, KAFKA_DEFAULT_FORMAT: 'avro' })).toThrow(
-      /KAFKA_DEFAULT_FORMAT "avro" is not a format this function reads \(known: events-json\)/,
+      /KAFKA_DEFAULT_FORMAT "avro" is not a format this function reads \(known: events-json, prometheus-remote-write, otlp-protobuf, otlp-json, influx-line\)/,
     );
   });
 });
