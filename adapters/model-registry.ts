@@ -114,10 +114,8 @@ export class StoreModelRegistry implements ModelRegistry {
   ): Promise<Pointers> {
     const target = await this.pointer(version);
     const now = await this.read(request.expectedRevision);
-    if (now.challenger?.version === version) return now;
-    if (now.champion?.version === version) {
-      throw new RegistryError(`v${version} is already the champion; it cannot be the challenger`);
-    }
+    // Already challenger, or already promoted (a rerun of the same retraining run): nothing to move.
+    if (now.challenger?.version === version || now.champion?.version === version) return now;
     return this.index.move(
       this.model,
       now.revision,

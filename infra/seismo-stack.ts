@@ -5,6 +5,7 @@ import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
 import { SeismoDetection } from './constructs/detection.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
+import { SeismoRetraining } from './constructs/retraining.ts';
 import { SeismoStorage } from './constructs/storage.ts';
 import { SeismoStream } from './constructs/stream.ts';
 
@@ -29,6 +30,8 @@ export class SeismoStack extends Stack {
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
+  /** Archive, registry and the retraining state machine. */
+  readonly retraining: SeismoRetraining;
 
   constructor(scope: Construct, id: string, props: SeismoStackProps) {
     super(scope, id, props);
@@ -55,6 +58,13 @@ export class SeismoStack extends Stack {
       removalPolicy,
     });
 
+    this.retraining = new SeismoRetraining(this, 'retraining', {
+      stream: this.ingest.stream,
+      detector: this.detection.fn,
+      onnxLayer: onnx.layer,
+      removalPolicy,
+    });
+
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,
       description: 'Kinesis stream producers write to',
@@ -66,6 +76,18 @@ export class SeismoStack extends Stack {
     new CfnOutput(this, 'dead-letter-queue-url', {
       value: this.detection.deadLetterQueue.queueUrl,
       description: 'Records the detector rejected, with the reason',
+    });
+    new CfnOutput(this, 'learning-bucket', {
+      value: this.retraining.bucket.bucketName,
+      description: 'Archive, retraining runs and model registry artifacts (seismo models --bucket)',
+    });
+    new CfnOutput(this, 'registry-table', {
+      value: this.retraining.registryTable.tableName,
+      description: 'Model registry pointers and promotion log (seismo models --table)',
+    });
+    new CfnOutput(this, 'retraining-state-machine-arn', {
+      value: this.retraining.stateMachine.stateMachineArn,
+      description: 'Retraining state machine (seismo retrain --state-machine)',
     });
   }
 }

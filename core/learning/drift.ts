@@ -9,12 +9,15 @@
  * the detector keeps ten counters per model version, not the scores. {@link ksStatistic} is there for reports.
  */
 
-/** CloudWatch namespace, metric name and dimension of the daily drift figure. */
+/**
+ * CloudWatch namespace, metric name and dimensions of the daily drift figure, as the detector publishes it
+ * (Powertools EMF: its namespace and default `service` dimension). The drift alarm watches exactly this
+ * metric; the detector may publish a second copy with a `ModelVersion` dimension for dashboards.
+ */
 export const SCORE_DRIFT_METRIC = {
   namespace: 'Seismo',
   name: 'ScoreDriftPSI',
-  /** Dimension naming the model version the scores came from (`name@version`). */
-  dimension: 'ModelVersion',
+  dimensions: { service: 'seismo-detect' },
 } as const;
 
 /** PSI above which the score distribution counts as shifted and a retrain is triggered. */

@@ -3,6 +3,7 @@ import type { LabelSource } from '../../core/learning/labels.ts';
 import type { ObjectStore } from '../../core/learning/object-store.ts';
 import type { ModelRegistry } from '../../core/learning/registry.ts';
 import type { WatchSource } from '../../core/learning/watch.ts';
+import type { GateMargins } from '../../models/evaluation/gate.ts';
 
 /** What the retraining steps need from the world; the Lambda builds it from its environment, tests from stand-ins. */
 export interface RetrainDeps {
@@ -41,6 +42,8 @@ export interface RetrainSettings {
   readonly watchSeconds: number;
   /** Fewer training rows than this: the run stops (NotEnoughHistory). */
   readonly minTrainingRows: number;
+  /** The gate's margins, when not the defaults (a negative margin asks the challenger to be better by it). */
+  readonly gateMargins?: Partial<GateMargins>;
 }
 
 export const DEFAULT_SETTINGS: RetrainSettings = {
@@ -82,4 +85,9 @@ export class TooManyShardsFailed extends Error {
 /** A step was called with input it cannot use (a wiring error in the state machine). */
 export class StepInputError extends Error {
   override readonly name = 'StepInputError';
+}
+
+/** Every candidate failed to train: nothing to judge. The causes are in the message. */
+export class NoCandidate extends Error {
+  override readonly name = 'NoCandidate';
 }

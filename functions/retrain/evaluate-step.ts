@@ -6,7 +6,7 @@ import type { EvaluationSeries } from '../../models/evaluation/evidence.ts';
 import { evaluateGate, type GateReport, type ModelUnderTest } from '../../models/evaluation/gate.ts';
 import { renderGateReport } from '../../models/evaluation/report-text.ts';
 import { loadModel, parseModelCard } from '../../models/model-store.ts';
-import { type RetrainDeps, runKeys, StepInputError } from './deps.ts';
+import { NoCandidate, type RetrainDeps, runKeys, StepInputError } from './deps.ts';
 import type { ExtractOutput, FailedShard } from './extract-step.ts';
 import type { RunPlan } from './plan-step.ts';
 import type { TrainOutput } from './train-step.ts';
@@ -14,7 +14,10 @@ import type { TrainOutput } from './train-step.ts';
 /** Evaluate's input: the trained candidates and the shards whose holdout to use. */
 export interface EvaluateInput {
   readonly runId: string;
-  readonly trained: readonly TrainOutput[];
+  readonly trained: readonly (
+    | TrainOutput
+    | { readonly algorithm: string; readonly failed: true; readonly error?: string }
+  )[];
   readonly extracted: readonly (ExtractOutput | FailedShard)[];
 }
 
@@ -51,7 +54,13 @@ async function championOf(
  * folder and travels with the version into the registry.
  */
 export async function evaluateStep(deps: RetrainDeps, input: EvaluateInput): Promise<EvaluateOutput> {
-  if (input.trained.length === 0) throw new StepInputError('evaluate got no trained candidate');
+  const trained = input.trained.filter((t): t is TrainOutput => !('failed' in t));
+  const failures = input.trained
+    .filter((t) => 'failed' in t)
+    .map((t) => `${t.algorithm}: ${'error' in t ? t.error : 'failed'}`);
+  if (trained.length === 0) {
+    throw new NoCandidate(`no candidate trained (${failures.join('; ') || 'none was asked for'})`);
+  }
   const keys = runKeys(input.runId);
   const plan = await getJson<RunPlan>(deps.objects, keys.plan);
   const series: EvaluationSeries[] = [];
@@ -62,7 +71,7 @@ export async function evaluateStep(deps: RetrainDeps, input: EvaluateInput): Pro
   }
   const champion = await championOf(deps);
   const candidates: ModelUnderTest[] = [];
-  for (const t of input.trained) {
+  for (const t of trained) {
     const card = parseModelCard(await getText(deps.objects, `${t.candidateKey}/model.json`), t.candidateKey);
     const bytes = await deps.objects.get(`${t.candidateKey}/model.onnx`);
     if (!bytes) throw new StepInputError(`candidate ${t.algorithm} has no model.onnx at ${t.candidateKey}`);
@@ -75,7 +84,10 @@ export async function evaluateStep(deps: RetrainDeps, input: EvaluateInput): Pro
       candidates,
       labels: plan.labelList,
     },
-    { seed: deps.settings.seed },
+    {
+      seed: deps.settings.seed,
+      ...(deps.settings.gateMargins ? { margins: deps.settings.gateMargins } : {}),
+    },
   );
   const full = {
     runId: input.runId,
@@ -87,7 +99,7 @@ export async function evaluateStep(deps: RetrainDeps, input: EvaluateInput): Pro
   const text = renderGateReport(report, `Retraining ${input.runId}`);
   await deps.objects.put(`${keys.report}.json`, Buffer.from(`${JSON.stringify(full, null, 2)}\n`));
   await deps.objects.put(`${keys.report}.txt`, Buffer.from(text));
-  const chosen = input.trained.find((t) => t.algorithm === report.chosen);
+  const chosen = trained.find((t) => t.algorithm === report.chosen);
   return {
     verdict: report.verdict,
     chosen: chosen ? { algorithm: chosen.algorithm, candidateKey: chosen.candidateKey } : null,

@@ -47,9 +47,17 @@ export const INFLUX_CONTEXT = {
   influx: { url: 'https://influx.example.com:8086', org: 'acme', bucket: 'seismo' },
 };
 
-/** The environment variables of the only Lambda function in a template (fails if there is not exactly one). */
+/**
+ * The environment variables of the only Lambda function in a template, or of the detector when the stack has
+ * several (fails if there is not exactly one such function).
+ */
 export function functionEnv(template: Template): Record<string, unknown> {
-  const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+  const all = Object.values(template.findResources('AWS::Lambda::Function'));
+  const detector = (f: (typeof all)[number]) =>
+    String((f.Properties as { Description?: string } | undefined)?.Description ?? '').startsWith(
+      'Seismo detector',
+    );
+  const fns = all.length > 1 ? all.filter(detector) : all;
   if (fns.length !== 1) throw new Error(`expected one Lambda function, found ${fns.length}`);
   const props = fns[0]?.Properties as { Environment?: { Variables?: Record<string, unknown> } } | undefined;
   return props?.Environment?.Variables ?? {};
