@@ -5,7 +5,7 @@ import { S3ObjectStore } from '../../adapters/s3-object-store.ts';
 import type { ObjectStore } from '../../core/learning/object-store.ts';
 import type { RetrainDeps } from '../../functions/retrain/deps.ts';
 import { createRetrainSteps } from '../../functions/retrain/steps.ts';
-import { DEFAULT_MODEL_DIR, loadModel, parseModelCard, readModelCard } from '../../models/model-store.ts';
+import { DEFAULT_MODEL_DIR, parseModelCard, readModelCard } from '../../models/model-store.ts';
 import { synthSeismo } from '../infra/support.ts';
 import { type DynamoDbLocal, javaAvailable, startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { allStates, type LocalRun, resolvedDefinition, runLocally } from '../support/local-state-machine.ts';

@@ -11,7 +11,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 export function resolvedDefinition(template: Template): Record<string, unknown> {
   const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
-  const body = (machines[0]?.Properties as { DefinitionString: unknown }).DefinitionString;
+  const body = (machines[0] as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString;
   return JSON.parse(resolve(body)) as Record<string, unknown>;
 }
 
