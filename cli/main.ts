@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CliError, type CliIo, type Command, processIo } from './command.ts';
+import { modelsCommand } from './models-command.ts';
 import { replayCommand } from './replay-command.ts';
+import { retrainCommand } from './retrain-command.ts';
 import { scoreCommand } from './score-command.ts';
 
 /** Every `seismo` subcommand; adding one is one line here. */
-export const COMMANDS: readonly Command[] = [scoreCommand, replayCommand];
+export const COMMANDS: readonly Command[] = [scoreCommand, replayCommand, modelsCommand, retrainCommand];
 
 /** The version of this Seismo, from its package.json. */
 export function packageVersion(): string {
