@@ -254,6 +254,34 @@ export class SeismoRetraining extends Construct {
     });
   }
 
+  /**
+   * Lets a function read the champion (the detector's hot reload): GetItem and Query on the registry table,
+   * GetObject under `registry/`, and LEARNING_BUCKET and REGISTRY_TABLE in its environment, for
+   * `s3Registry({ s3, dynamodb, bucket, table })`.
+   */
+  grantChampionRead(fn: SeismoFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        resources: [this.registryTable.tableArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects('registry/*')],
+      }),
+    );
+    fn.addEnvironment('LEARNING_BUCKET', this.bucket.bucketName).addEnvironment(
+      'REGISTRY_TABLE',
+      this.registryTable.tableName,
+    );
+    Validations.of(fn.role as Role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as never)}.Arn>/registry/*]`,
+      reason: 'Reading registered model versions (immutable artifacts under registry/) only.',
+    });
+  }
+
   /** Firehose from the stream to `archive/day=…/hour=…/`, gzipped JSON lines (a newline after each record). */
   private archive(stream: IStream): CfnDeliveryStream {
     const role = new Role(this, 'firehose-role', {
