@@ -1,9 +1,12 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY_KEYS } from '../../adapters/dynamodb-registry-index.ts';
 import { DRIFT_ALARM_THRESHOLD, SCORE_DRIFT_METRIC } from '../../core/learning/drift.ts';
+import { loadConfig } from '../../infra/config.ts';
+import { SeismoStack } from '../../infra/seismo-stack.ts';
 import { allStates, resolvedDefinition } from '../support/local-state-machine.ts';
-import { synthSeismo } from './support.ts';
+import { synthSeismo, testApp } from './support.ts';
 
 describe('retraining construct', () => {
   let synth: ReturnType<typeof synthSeismo>;
@@ -72,5 +75,38 @@ describe('retraining construct', () => {
     synth.template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ 'detail-type': ['CloudWatch Alarm State Change'] }),
     });
+  });
+});
+
+describe('grantChampionRead', () => {
+  it('lets the detector read pointers and registered artifacts only, and stays cdk-nag clean', () => {
+    // Prepare
+    const app = testApp();
+    const stack = new SeismoStack(app, 'seismo-dev', { config: loadConfig(app.node) });
+
+    // Act
+    stack.retraining.grantChampionRead(stack.detection.fn);
+
+    // Assess
+    const template = Template.fromStack(stack);
+    const detector = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String((f.Properties as { Description?: string }).Description).startsWith('Seismo detector'),
+    );
+    const env = (detector?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
+      .Variables;
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['LEARNING_BUCKET', 'REGISTRY_TABLE']));
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['dynamodb:GetItem', 'dynamodb:Query'] }),
+          Match.objectLike({
+            Action: 's3:GetObject',
+            Resource: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['/registry/*'])]) }),
+          }),
+        ]),
+      },
+    });
+    const findings = new AwsSolutionsChecks(app).validateScope(app).violations;
+    expect(findings.map((v) => v.ruleName)).toEqual([]);
   });
 });
