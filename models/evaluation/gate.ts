@@ -152,13 +152,14 @@ export async function evaluateGate(
   const championEpisodes = count(input.champion.name, DEFAULT_OPEN_Z);
   const floor = Math.ceil((options.minBudgetPerSeriesDay ?? 0.1) * totalDays);
   const budget = Math.max(championEpisodes, floor);
-  const confirmed = input.labels.filter((l) => l.verdict === 'anomaly').length;
+  const labels = input.labels.filter((l) => prepared.some((p) => overlapsHoldout(l, p.series)));
+  const confirmed = labels.filter((l) => l.verdict === 'anomaly').length;
   const mode = confirmed >= (options.labelsForBetter ?? 30) ? 'better' : 'not-worse';
 
   const figures = models.map((model) => {
     const threshold = thresholdFor((z) => count(model.name, z), budget);
     const e = evidence.get(model.name) as { real: Float64Array[]; injected: Float64Array[] };
-    return figuresAt(model, threshold, e, prepared, input.labels, grace);
+    return figuresAt(model, threshold, e, prepared, labels, grace);
   });
   const champion = figures[0] as ModelFigures;
   const base = figures[figures.length - 1] as ModelFigures;
@@ -185,8 +186,8 @@ export async function evaluateGate(
     mode,
     modeReason:
       mode === 'better'
-        ? `${confirmed} confirmed anomalies: enough to ask that a challenger be better on labels (F1), and not worse elsewhere`
-        : `${confirmed} confirmed anomalies (fewer than ${options.labelsForBetter ?? 30}): too few to show a real improvement, so the gate only asks that a challenger be not worse, within the margins`,
+        ? `${confirmed} confirmed anomalies in the holdout: enough to ask that a challenger be better on labels (F1), and not worse elsewhere`
+        : `${confirmed} confirmed anomalies in the holdout (fewer than ${options.labelsForBetter ?? 30}): too few to show a real improvement, so the gate only asks that a challenger be not worse, within the margins`,
     budget: {
       episodes: budget,
       perSeriesDay: Number((budget / Math.max(totalDays, 1e-9)).toFixed(4)),
@@ -241,7 +242,7 @@ function thresholdFor(episodes: (z: number) => number, budget: number): number {
     if (episodes(mid) <= budget) hi = mid;
     else lo = mid;
   }
-  return Number(hi.toFixed(4));
+  return hi;
 }
 
 function figuresAt(
@@ -279,7 +280,7 @@ function figuresAt(
     injected += p.anomalies.length;
     caught += caughtHere;
     if (p.anomalies.length > 0) recallPerSeries.push(caughtHere / p.anomalies.length);
-    const mine = labels.filter((l) => l.series === s.series && l.channel === s.channel);
+    const mine = labels.filter((l) => overlapsHoldout(l, s));
     const step = medianStep(s.timestamps);
     const times = opened.map((o) => s.timestamps[o] as number);
     for (const l of mine) {
@@ -387,6 +388,20 @@ function checksFor(
     add('F1 on labels', f1(c), f1(champion), 'better than the champion', f1(c) > f1(champion));
   }
   return checks;
+}
+
+/** A label of this series and channel whose span reaches into its holdout (only there can episodes meet it). */
+function overlapsHoldout(l: FeedbackLabel, s: EvaluationSeries): boolean {
+  const from = s.timestamps[s.holdoutStart];
+  const to = s.timestamps[s.timestamps.length - 1];
+  return (
+    l.series === s.series &&
+    l.channel === s.channel &&
+    from !== undefined &&
+    to !== undefined &&
+    l.to >= from &&
+    l.from <= to
+  );
 }
 
 function medianStep(timestamps: readonly number[]): number {
