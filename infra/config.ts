@@ -13,6 +13,7 @@ export const CONFIG_KEYS = [
   'shardCount',
   'influx',
   'modelS3Uri',
+  'retrainAutoencoderOnFargate',
 ] as const;
 
 /** Raised when the CDK context does not describe a deployable Seismo; the message lists every bad key and rule. */
@@ -98,6 +99,13 @@ const RawConfigSchema = z.object({
       'modelS3Uri must look like s3://bucket/prefix (the folder holding model.onnx and model.json)',
     )
     .optional(),
+  // `-c retrainAutoencoderOnFargate=true` arrives as a string.
+  retrainAutoencoderOnFargate: z
+    .preprocess(
+      (v) => (v === 'true' ? true : v === 'false' ? false : v),
+      z.boolean({ error: 'retrainAutoencoderOnFargate must be true or false' }),
+    )
+    .optional(),
 });
 
 /** Rules that tie keys together; checked on the raw values so they are reported alongside per-key problems. */
@@ -140,6 +148,10 @@ export interface SeismoConfig {
     readonly parallelizationFactor: number;
     readonly modelS3Uri?: string;
   };
+  readonly retraining: {
+    /** Train the autoencoder on every row in a Fargate task instead of a sample in Lambda. */
+    readonly autoencoderOnFargate: boolean;
+  };
 }
 
 function toConfig(raw: RawConfig): SeismoConfig {
@@ -161,6 +173,7 @@ function toConfig(raw: RawConfig): SeismoConfig {
       parallelizationFactor: raw.parallelizationFactor,
       ...(raw.modelS3Uri === undefined ? {} : { modelS3Uri: raw.modelS3Uri }),
     },
+    retraining: { autoencoderOnFargate: raw.retrainAutoencoderOnFargate ?? false },
   };
 }
 

@@ -63,6 +63,7 @@ export class SeismoStack extends Stack {
       detector: this.detection.fn,
       onnxLayer: onnx.layer,
       removalPolicy,
+      autoencoderOnFargate: config.retraining.autoencoderOnFargate,
     });
 
     new CfnOutput(this, 'stream-name', {

@@ -4,10 +4,19 @@ import { evaluateStep } from './evaluate-step.ts';
 import { extractStep } from './extract-step.ts';
 import { planStep } from './plan-step.ts';
 import { pointerStep, registerStep, watchStep } from './registry-steps.ts';
-import { trainStep } from './train-step.ts';
+import { trainResultStep, trainStep } from './train-step.ts';
 
 /** The steps of a retraining run, by the name the state machine passes in `step`. */
-export const STEP_NAMES = ['plan', 'extract', 'train', 'evaluate', 'register', 'pointer', 'watch'] as const;
+export const STEP_NAMES = [
+  'plan',
+  'extract',
+  'train',
+  'train-result',
+  'evaluate',
+  'register',
+  'pointer',
+  'watch',
+] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** One step's handler: the state machine's Task payload in, a small JSON result out. */
@@ -21,6 +30,7 @@ export function createRetrainSteps(
     plan: (e) => planStep(deps, e as never),
     extract: (e) => extractStep(deps, e as never),
     train: (e) => trainStep(deps, e as never),
+    'train-result': (e) => trainResultStep(deps, e as never),
     evaluate: (e) => evaluateStep(deps, e as never),
     register: (e) => registerStep(deps, e as never),
     pointer: (e) => pointerStep(deps, e as never),

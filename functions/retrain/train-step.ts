@@ -110,3 +110,11 @@ export async function trainStep(deps: RetrainDeps, input: TrainInput): Promise<T
     failedShards: failed,
   };
 }
+
+/** After a Fargate training task: its result, from where the task left it beside the candidate. */
+export async function trainResultStep(
+  deps: RetrainDeps,
+  input: { runId: string; algorithm: string },
+): Promise<TrainOutput> {
+  return getJson<TrainOutput>(deps.objects, `${runKeys(input.runId).candidate(input.algorithm)}/result.json`);
+}

@@ -1,4 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
+import { SubnetType } from 'aws-cdk-lib/aws-ec2';
+import { FargatePlatformVersion } from 'aws-cdk-lib/aws-ecs';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import {
@@ -6,6 +8,7 @@ import {
   Condition,
   Fail,
   type IChainable,
+  IntegrationPattern,
   JsonPath,
   Map as MapState,
   Pass,
@@ -15,8 +18,14 @@ import {
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import {
+  EcsFargateLaunchTarget,
+  EcsRunTask,
+  LambdaInvoke,
+  SnsPublish,
+} from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import type { FargateTraining } from './retraining-fargate.ts';
 
 /**
  * Errors worth retrying: Lambda's own service errors and the throttling or outage errors of S3, DynamoDB and
@@ -52,6 +61,8 @@ export interface RetrainingDefinitionProps {
   readonly opsTopic: ITopic;
   /** Map concurrency of feature extraction. */
   readonly maxConcurrency: number;
+  /** When given, the autoencoder trains on every row in this Fargate task instead of a sample in Lambda. */
+  readonly fargate?: FargateTraining;
 }
 
 /**
@@ -134,6 +145,40 @@ export function retrainingDefinition(scope: Construct, props: RetrainingDefiniti
     parameters: { 'algorithm.$': '$.algorithm', failed: true, 'error.$': '$.error.Cause' },
   });
   trainOne.addCatch(trainFailed, { resultPath: '$.error' });
+  let trainIteration: IChainable = trainOne;
+  if (props.fargate) {
+    const onFargate = new EcsRunTask(scope, 'train-on-fargate', {
+      integrationPattern: IntegrationPattern.RUN_JOB,
+      cluster: props.fargate.cluster,
+      taskDefinition: props.fargate.taskDefinition,
+      launchTarget: new EcsFargateLaunchTarget({ platformVersion: FargatePlatformVersion.LATEST }),
+      assignPublicIp: true,
+      subnets: { subnetType: SubnetType.PUBLIC },
+      containerOverrides: [
+        {
+          containerDefinition: props.fargate.container,
+          environment: [{ name: 'STEP_INPUT', value: JsonPath.jsonToString(JsonPath.objectAt('$')) }],
+        },
+      ],
+      resultPath: JsonPath.DISCARD,
+    });
+    onFargate.addRetry({
+      errors: ['ECS.AmazonECSException', 'ECS.ServerException'],
+      maxAttempts: 3,
+      interval: Duration.seconds(30),
+      backoffRate: 2,
+    });
+    onFargate.addCatch(trainFailed, { resultPath: '$.error' });
+    const collect = step('train-result', {
+      step: 'train-result',
+      runId: JsonPath.stringAt('$.runId'),
+      algorithm: JsonPath.stringAt('$.algorithm'),
+    });
+    collect.addCatch(trainFailed, { resultPath: '$.error' });
+    trainIteration = new Choice(scope, 'train-where')
+      .when(Condition.stringEquals('$.algorithm', 'autoencoder'), onFargate.next(collect))
+      .otherwise(trainOne);
+  }
   const train = new MapState(scope, 'train', {
     itemsPath: '$.plan.algorithms',
     itemSelector: {
@@ -143,7 +188,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingDefiniti
     },
     maxConcurrency: 2,
     resultPath: '$.trained',
-  }).itemProcessor(trainOne);
+  }).itemProcessor(trainIteration);
   guarded(train);
 
   const evaluate = guarded(

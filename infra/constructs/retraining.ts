@@ -25,6 +25,7 @@ import { REGISTRY_KEYS } from '../../adapters/dynamodb-registry-index.ts';
 import { DRIFT_ALARM_THRESHOLD, SCORE_DRIFT_METRIC } from '../../core/learning/drift.ts';
 import { OnnxRuntimeLayer } from './onnx-layer.ts';
 import { retrainingDefinition } from './retraining-definition.ts';
+import { FargateTraining } from './retraining-fargate.ts';
 import { SeismoFunction } from './seismo-function.ts';
 
 /** The retraining steps' module (every step, routed by `step`). */
@@ -47,6 +48,11 @@ export interface SeismoRetrainingProps {
   readonly maxConcurrency?: number;
   /** Git revision recorded in model cards. */
   readonly gitRevision?: string;
+  /**
+   * Train the autoencoder on every row in a Fargate task (a VPC, a cluster, an image built at deploy) instead
+   * of on a 200,000-row sample in the Lambda. Off by default: the sample fits 15 minutes at any fleet size.
+   */
+  readonly autoencoderOnFargate?: boolean;
 }
 
 /**
@@ -164,6 +170,20 @@ export class SeismoRetraining extends Construct {
       },
     );
 
+    const environment = {
+      LEARNING_BUCKET: this.bucket.bucketName,
+      REGISTRY_TABLE: this.registryTable.tableName,
+      DETECT_FUNCTION_NAME: props.detector.functionName,
+      GIT_REVISION: props.gitRevision ?? 'unknown',
+    };
+    const fargate = props.autoencoderOnFargate
+      ? new FargateTraining(this, 'fargate', {
+          bucket: this.bucket,
+          registryTable: this.registryTable,
+          environment,
+          removalPolicy,
+        })
+      : undefined;
     this.stateMachine = new StateMachine(this, 'state-machine', {
       queryLanguage: QueryLanguage.JSON_PATH,
       definitionBody: DefinitionBody.fromChainable(
@@ -171,6 +191,7 @@ export class SeismoRetraining extends Construct {
           steps: this.steps,
           opsTopic: this.opsTopic,
           maxConcurrency: props.maxConcurrency ?? 4,
+          ...(fargate ? { fargate } : {}),
         }),
       ),
       tracingEnabled: true,

@@ -110,3 +110,24 @@ describe('grantChampionRead', () => {
     expect(findings.map((v) => v.ruleName)).toEqual([]);
   });
 });
+
+describe('retraining with the autoencoder on Fargate', () => {
+  it('awaits an ECS task with Retry and Catch, and stays cdk-nag clean', () => {
+    // Prepare / Act
+    const { app, template } = synthSeismo({ retrainAutoencoderOnFargate: true });
+    const states = allStates(resolvedDefinition(template));
+
+    // Assess
+    const fargate = states.get('train-on-fargate') as Record<string, unknown>;
+    expect(fargate.Resource).toBe('arn:aws:states:::ecs:runTask.sync');
+    for (const [name, state] of states) {
+      if (state.Type !== 'Task') continue;
+      expect((state.Retry as unknown[] | undefined)?.length ?? 0, `${name} has no Retry`).toBeGreaterThan(0);
+      expect((state.Catch as unknown[] | undefined)?.length ?? 0, `${name} has no Catch`).toBeGreaterThan(0);
+    }
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+    });
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+});
