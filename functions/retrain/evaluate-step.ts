@@ -36,16 +36,21 @@ export interface EvaluateOutput {
 /** The champion's scorer: the registry's champion, or the default model while there is none. */
 async function championOf(
   deps: RetrainDeps,
-): Promise<{ version: number | null; name: string; scorer: BatchScorer }> {
+): Promise<{ version: number | null; name: string; scorer: BatchScorer; algorithm: string }> {
   const pointer = await deps.registry.championPointer();
   if (!pointer) {
-    const { scorer } = await loadModel(deps.fallbackModelDir);
-    return { version: null, name: `default (${scorer.modelVersion})`, scorer };
+    const { card, scorer } = await loadModel(deps.fallbackModelDir);
+    return { version: null, name: `default (${scorer.modelVersion})`, scorer, algorithm: card.algorithm };
   }
   const artifact = await deps.registry.fetchArtifact(pointer.version);
   const card = parseModelCard(artifact.cardJson, `${pointer.uri}/model.json`);
   const scorer = await OnnxScorer.load(card, artifact.onnx);
-  return { version: pointer.version, name: `champion v${pointer.version} (${scorer.modelVersion})`, scorer };
+  return {
+    version: pointer.version,
+    name: `champion v${pointer.version} (${scorer.modelVersion})`,
+    scorer,
+    algorithm: card.algorithm,
+  };
 }
 
 /**
@@ -75,12 +80,22 @@ export async function evaluateStep(deps: RetrainDeps, input: EvaluateInput): Pro
     const card = parseModelCard(await getText(deps.objects, `${t.candidateKey}/model.json`), t.candidateKey);
     const bytes = await deps.objects.get(`${t.candidateKey}/model.onnx`);
     if (!bytes) throw new StepInputError(`candidate ${t.algorithm} has no model.onnx at ${t.candidateKey}`);
-    candidates.push({ name: t.algorithm, role: 'challenger', scorer: await OnnxScorer.load(card, bytes) });
+    candidates.push({
+      name: t.algorithm,
+      role: 'challenger',
+      algorithm: card.algorithm,
+      scorer: await OnnxScorer.load(card, bytes),
+    });
   }
   const report = await evaluateGate(
     {
       series,
-      champion: { name: champion.name, role: 'champion', scorer: champion.scorer },
+      champion: {
+        name: champion.name,
+        role: 'champion',
+        scorer: champion.scorer,
+        algorithm: champion.algorithm,
+      },
       candidates,
       labels: plan.labelList,
     },

@@ -11,6 +11,8 @@ export interface ModelUnderTest {
   readonly name: string;
   readonly role: 'champion' | 'challenger' | 'baseline';
   readonly scorer: BatchScorer;
+  /** The model family (`isolation-forest`, `autoencoder`): changing it asks for a clear gain. */
+  readonly algorithm?: string;
 }
 
 /** How much worse a challenger may be and still pass "not worse"; stated in every report. */
@@ -25,6 +27,12 @@ export interface GateMargins {
   readonly labelPrecision: number;
   /** The busiest series (p90 of episodes per series per day) may get this factor more. */
   readonly p90EpisodesFactor: number;
+  /**
+   * A candidate of another algorithm than the champion's is chosen over one of the champion's algorithm only
+   * if its injected recall is higher by this much: a change of model family carries risks a short holdout
+   * does not measure (on NAB, the autoencoder scores far below the forest).
+   */
+  readonly algorithmChange: number;
 }
 
 /** Options of {@link evaluateGate}; every field has a default. */
@@ -47,6 +55,7 @@ export const DEFAULT_MARGINS: GateMargins = {
   labelRecall: 0.1,
   labelPrecision: 0.1,
   p90EpisodesFactor: 1.5,
+  algorithmChange: 0.05,
 };
 
 /** One model's figures at its budget-matched threshold. */
@@ -169,9 +178,12 @@ export async function evaluateGate(
   const passing = figures.filter(
     (f) => f.role === 'challenger' && checks.every((k) => k.candidate !== f.name || k.pass),
   );
+  const algorithmOf = new Map(models.map((m) => [m.name, m.algorithm]));
+  const familiar = (f: ModelFigures) =>
+    input.champion.algorithm === undefined || algorithmOf.get(f.name) === input.champion.algorithm;
+  const score = (f: ModelFigures) => f.injected.recall - (familiar(f) ? 0 : margins.algorithmChange);
   passing.sort(
-    (a, b) =>
-      b.injected.recall - a.injected.recall || a.injected.delayPoints.median - b.injected.delayPoints.median,
+    (a, b) => score(b) - score(a) || a.injected.delayPoints.median - b.injected.delayPoints.median,
   );
   const chosen = passing[0]?.name;
   const reasons = checks

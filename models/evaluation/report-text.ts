@@ -18,6 +18,9 @@ export function renderGateReport(report: GateReport, title = 'Retraining gate'):
     `Alert budget: ${report.budget.episodes} episodes (${report.budget.perSeriesDay} per series per day): ${report.budget.rule}.`,
   );
   lines.push(`Mode: ${report.mode}. ${report.modeReason}.`);
+  lines.push(
+    `Choice: of the candidates that pass, the best injected recall; one of another algorithm than the champion's must gain ${report.margins.algorithmChange} more.`,
+  );
   lines.push('');
   const header = [
     'model',

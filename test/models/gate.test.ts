@@ -81,6 +81,23 @@ describe('the gate', () => {
     expect(text).toMatch(/FAIL {2}noise: injected recall vs champion/);
   });
 
+  it('keeps the champion’s algorithm unless another one gains clearly more', async () => {
+    // Act: two candidates with the same figures; the one of another family is listed first.
+    const report = await evaluateGate({
+      series: series.slice(0, 3),
+      champion: { name: 'champion', role: 'champion', scorer: champion, algorithm: 'isolation-forest' },
+      candidates: [
+        { name: 'other', role: 'challenger', scorer: champion, algorithm: 'autoencoder' },
+        { name: 'same', role: 'challenger', scorer: champion, algorithm: 'isolation-forest' },
+      ],
+      labels: [],
+    });
+
+    // Assess
+    expect(report.chosen).toBe('same');
+    expect(renderGateReport(report)).toMatch(/another algorithm than the champion's must gain 0.05/);
+  });
+
   it('judges labels only where episodes can meet them, and asks "better" once there are enough', async () => {
     // Prepare: 30 confirmed labels in the holdout of the first series, one in its training part.
     const s = series[0] as EvaluationSeries;
