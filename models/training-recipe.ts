@@ -14,6 +14,7 @@ import { FOREST, TAILS } from './train-default.ts';
 
 /** The two algorithms a retrain trains. */
 export type Algorithm = ModelCard['algorithm'];
+/** Every algorithm a retrain trains, in the order of the train Map. */
 export const ALGORITHMS: readonly Algorithm[] = ['isolation-forest', 'autoencoder'];
 
 /** Autoencoder epochs, as for the shipped alternative model. */

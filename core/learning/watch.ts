@@ -32,6 +32,7 @@ export interface WatchLimits {
   readonly minPoints: number;
 }
 
+/** The limits the retraining watch uses: twice the shadow period's episode rate (plus slack), 1% errors. */
 export const DEFAULT_WATCH_LIMITS: WatchLimits = {
   episodeRateFactor: 2,
   episodeRateSlackPerMillion: 50,

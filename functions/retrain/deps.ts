@@ -46,6 +46,7 @@ export interface RetrainSettings {
   readonly gateMargins?: Partial<GateMargins>;
 }
 
+/** Two weeks of training, two days of holdout, a day of shadow, six hours of watch. */
 export const DEFAULT_SETTINGS: RetrainSettings = {
   trainingDays: 14,
   holdoutDays: 2,

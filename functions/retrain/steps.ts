@@ -17,6 +17,7 @@ export const STEP_NAMES = [
   'pointer',
   'watch',
 ] as const;
+/** One step's name. */
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** One step's handler: the state machine's Task payload in, a small JSON result out. */

@@ -49,6 +49,7 @@ export async function evidenceOf(scorer: BatchScorer, s: EvaluationSeries): Prom
 
 /** The z-score where the episode tracker's default thresholds sit: opening at 0.999, staying above 0.9. */
 export const DEFAULT_OPEN_Z = probit(0.999);
+/** Evidence an open episode must stay above (probability 0.9). */
 export const STAY_Z = probit(0.9);
 /** Calm points that resolve an episode, as the detector's default. */
 export const CALM_POINTS = 50;

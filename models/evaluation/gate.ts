@@ -49,6 +49,7 @@ export interface GateOptions {
   readonly gracePoints?: number;
 }
 
+/** The margins of "not worse", stated in every report. */
 export const DEFAULT_MARGINS: GateMargins = {
   injectedRecall: 0.02,
   medianDelayPoints: 2,

@@ -27,7 +27,9 @@ export interface DynamoDbLocal {
 export function javaAvailable(): boolean {
   const ok = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
   if (!ok && process.env.SEISMO_REQUIRE_JAVA === '1') {
-    throw new Error('SEISMO_REQUIRE_JAVA=1 but no java runs here: .ci/install-servers.sh installs default-jre-headless');
+    throw new Error(
+      'SEISMO_REQUIRE_JAVA=1 but no java runs here: .ci/install-servers.sh installs default-jre-headless',
+    );
   }
   return ok;
 }
