@@ -100,6 +100,10 @@ export class StoreModelRegistry implements ModelRegistry {
     return (await this.index.read(this.model)).champion;
   }
 
+  async challengerPointer(): Promise<ModelPointer | undefined> {
+    return (await this.index.read(this.model)).challenger;
+  }
+
   async fetchArtifact(version: number): Promise<ModelArtifact> {
     const pointer = await this.pointer(version);
     const prefix = versionPrefix(this.model, version);

@@ -62,6 +62,8 @@ export interface ModelArtifact {
 export interface ChampionSource {
   /** The current champion, or undefined before the first promotion (serve the layer's default model). */
   championPointer(): Promise<ModelPointer | undefined>;
+  /** The challenger during its shadow period (score it, never alert on it), or undefined. */
+  challengerPointer(): Promise<ModelPointer | undefined>;
   /** The card and ONNX bytes of a registered version; throws {@link RegistryError} if it is not registered. */
   fetchArtifact(version: number): Promise<ModelArtifact>;
 }

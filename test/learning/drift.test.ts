@@ -74,3 +74,20 @@ describe('score drift (PSI)', () => {
     expect(ksStatistic(normals(1, 5000), normals(2, 5000, 0.5))).toBeGreaterThan(0.15);
   });
 });
+
+describe('the drift reference of a model', () => {
+  it('is computed for the shipped default model from its own training corpus, and its scores sit still against it', async () => {
+    // Prepare
+    const { loadModel } = await import('../../models/model-store.ts');
+    const { modelScoreReference } = await import('../../models/drift-reference.ts');
+    const { card, scorer } = await loadModel();
+
+    // Act
+    const reference = await modelScoreReference(card, scorer);
+
+    // Assess
+    expect(reference.edges.length).toBeGreaterThanOrEqual(5);
+    expect(reference.fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(Math.max(...reference.fractions)).toBeLessThan(0.3);
+  });
+});

@@ -61,6 +61,7 @@ function registryContract(name: string, make: (now: () => number) => Promise<Sto
       await registry.promote(1, { ...who, expectedChampion: null });
       clock = Date.parse('2026-11-03T00:00:00Z');
       await registry.setChallenger(2, who);
+      expect(await registry.challengerPointer()).toEqual(v2);
       clock = Date.parse('2026-11-04T00:00:00Z');
       await registry.promote(2, { ...who, expectedChampion: 1, report: 's3://b/report.json' });
       clock = Date.parse('2026-11-05T00:00:00Z');
