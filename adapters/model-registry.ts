@@ -25,6 +25,9 @@ import { S3ObjectStore } from './s3-object-store.ts';
 /** The model the detector serves: its versions live under `registry/default/`. */
 export const DEFAULT_MODEL = 'default';
 
+/** Times a move is decided again after another move landed between its read and its write. */
+const MOVE_ATTEMPTS = 5;
+
 /** Key of a version's folder: `registry/<model>/v<n>`. */
 export function versionPrefix(model: string, version: number): string {
   return `registry/${model}/v${version}`;
@@ -117,15 +120,14 @@ export class StoreModelRegistry implements ModelRegistry {
     request: MoveRequest & { readonly expectedRevision?: number },
   ): Promise<Pointers> {
     const target = await this.pointer(version);
-    const now = await this.read(request.expectedRevision);
-    // Already challenger, or already promoted (a rerun of the same retraining run): nothing to move.
-    if (now.challenger?.version === version || now.champion?.version === version) return now;
-    return this.index.move(
-      this.model,
-      now.revision,
-      { ...roles(now), challenger: target },
-      this.entry('challenger', now.challenger?.version, version, request, now.champion),
-    );
+    return this.moveWithRetry(request.expectedRevision, (now) => {
+      // Already challenger, or already promoted (a rerun of the same retraining run): nothing to move.
+      if (now.challenger?.version === version || now.champion?.version === version) return undefined;
+      return {
+        next: { ...roles(now), challenger: target },
+        entry: this.entry('challenger', now.challenger?.version, version, request, now.champion),
+      };
+    });
   }
 
   async promote(
@@ -133,46 +135,70 @@ export class StoreModelRegistry implements ModelRegistry {
     request: MoveRequest & { readonly expectedChampion?: number | null; readonly expectedRevision?: number },
   ): Promise<Pointers> {
     const target = await this.pointer(version);
-    const now = await this.read(request.expectedRevision);
-    if (now.champion?.version === version) return now;
-    if (
-      request.expectedChampion !== undefined &&
-      (now.champion?.version ?? null) !== request.expectedChampion
-    ) {
-      throw new PromotionConflict(
-        `promote v${version}: the champion is ${label(now.champion)}, not ${request.expectedChampion === null ? 'none' : `v${request.expectedChampion}`} as expected; nothing was changed`,
-      );
-    }
-    const next = {
-      champion: target,
-      ...(now.champion ? { previous: now.champion } : {}),
-      ...(now.challenger && now.challenger.version !== version ? { challenger: now.challenger } : {}),
-    };
-    return this.index.move(
-      this.model,
-      now.revision,
-      next,
-      this.entry('promote', now.champion?.version, version, request, target),
-    );
+    return this.moveWithRetry(request.expectedRevision, (now) => {
+      if (now.champion?.version === version) return undefined;
+      if (
+        request.expectedChampion !== undefined &&
+        (now.champion?.version ?? null) !== request.expectedChampion
+      ) {
+        throw new PromotionConflict(
+          `promote v${version}: the champion is ${label(now.champion)}, not ${request.expectedChampion === null ? 'none' : `v${request.expectedChampion}`} as expected; nothing was changed`,
+        );
+      }
+      return {
+        next: {
+          champion: target,
+          ...(now.champion ? { previous: now.champion } : {}),
+          ...(now.challenger && now.challenger.version !== version ? { challenger: now.challenger } : {}),
+        },
+        entry: this.entry('promote', now.champion?.version, version, request, target),
+      };
+    });
   }
 
   async rollback(request: MoveRequest & { readonly expectedChampion?: number }): Promise<Pointers> {
-    const now = await this.index.read(this.model);
-    if (request.expectedChampion !== undefined && now.champion?.version !== request.expectedChampion) {
-      throw new PromotionConflict(
-        `rollback: the champion is ${label(now.champion)}, not v${request.expectedChampion} as expected; nothing was changed`,
-      );
+    return this.moveWithRetry(undefined, (now) => {
+      if (request.expectedChampion !== undefined && now.champion?.version !== request.expectedChampion) {
+        throw new PromotionConflict(
+          `rollback: the champion is ${label(now.champion)}, not v${request.expectedChampion} as expected; nothing was changed`,
+        );
+      }
+      if (!now.champion || !now.previous) {
+        throw new RegistryError(`rollback: model ${this.model} has no previous champion to go back to`);
+      }
+      return {
+        next: { champion: now.previous, ...(now.challenger ? { challenger: now.challenger } : {}) },
+        entry: this.entry('rollback', now.champion.version, now.previous.version, request, now.previous),
+      };
+    });
+  }
+
+  /**
+   * Reads the pointers, decides the move from them (undefined: nothing to do) and applies it at the revision
+   * read. When another move landed in between, reads again and decides again: a move's precondition is about
+   * the pointers (the champion it expects), not about the revision, unless the caller pinned one.
+   */
+  private async moveWithRetry(
+    expectedRevision: number | undefined,
+    decide: (
+      now: Pointers,
+    ) => { next: Omit<Pointers, 'revision'>; entry: Omit<PromotionLogEntry, 'revision'> } | undefined,
+  ): Promise<Pointers> {
+    for (let attempt = 1; ; attempt++) {
+      const now = await this.read(expectedRevision);
+      const move = decide(now);
+      if (!move) return now;
+      try {
+        return await this.index.move(this.model, now.revision, move.next, move.entry);
+      } catch (error) {
+        if (
+          !(error instanceof PromotionConflict) ||
+          expectedRevision !== undefined ||
+          attempt >= MOVE_ATTEMPTS
+        )
+          throw error;
+      }
     }
-    if (!now.champion || !now.previous) {
-      throw new RegistryError(`rollback: model ${this.model} has no previous champion to go back to`);
-    }
-    const next = { champion: now.previous, ...(now.challenger ? { challenger: now.challenger } : {}) };
-    return this.index.move(
-      this.model,
-      now.revision,
-      next,
-      this.entry('rollback', now.champion.version, now.previous.version, request, now.previous),
-    );
   }
 
   history(): Promise<PromotionLogEntry[]> {

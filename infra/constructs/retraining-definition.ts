@@ -15,6 +15,7 @@ import {
   Succeed,
   TaskInput,
   type TaskStateBase,
+  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
@@ -88,6 +89,8 @@ export function retrainingDefinition(scope: Construct, props: RetrainingDefiniti
       payload: TaskInput.fromObject(payload),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
+      // The function's own limit, stated: an unset task timeout means a year to Step Functions.
+      taskTimeout: Timeout.duration(Duration.minutes(15)),
       ...(resultPath ? { resultPath } : {}),
     });
     task.addRetry({
@@ -161,6 +164,8 @@ export function retrainingDefinition(scope: Construct, props: RetrainingDefiniti
         },
       ],
       resultPath: JsonPath.DISCARD,
+      // Every row of 1,000 series × 10,000 points takes most of a day; a stuck task must not hold the run forever.
+      taskTimeout: Timeout.duration(Duration.hours(24)),
     });
     onFargate.addRetry({
       errors: ['ECS.AmazonECSException', 'ECS.ServerException'],
@@ -326,6 +331,7 @@ function notify(
     message: TaskInput.fromObject(message),
     messageAttributes: { kind: { value: 'retraining' } },
     resultPath: JsonPath.DISCARD,
+    taskTimeout: Timeout.duration(Duration.seconds(60)),
   });
   task.addRetry({
     errors: ['SNS.SdkClientException', 'SNS.ThrottledException', 'SNS.InternalErrorException'],

@@ -13,7 +13,7 @@ async function seismo(...args: string[]) {
   return { code, out: stdout(), err: stderr() };
 }
 
-describe('seismo retrain --local and seismo models', () => {
+describe('seismo retrain --local and seismo models', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     await seedArchive(new LocalObjectStore(dir));
     process.env.RETRAIN_SETTINGS = JSON.stringify({ autoencoderMaxRows: 2_000, gateMargins: LENIENT });

@@ -108,6 +108,26 @@ function registryContract(name: string, make: (now: () => number) => Promise<Sto
       expect((await registry.pointers()).previous?.version).toBe(1);
     });
 
+    it('decides a move again when another one landed in between, instead of failing it', async () => {
+      // Prepare
+      const registry = await make(now);
+      for (const seed of [1, 2, 3]) await registry.register(fakeVersion(seed));
+      await registry.promote(1, { who: 't', reason: 'r' });
+
+      // Act: two challengers named at once; neither pins a revision.
+      const [a, b] = await Promise.allSettled([
+        registry.setChallenger(2, { who: 'a', reason: 'r' }),
+        registry.setChallenger(3, { who: 'b', reason: 'r' }),
+      ]);
+
+      // Assess
+      expect([a.status, b.status]).toEqual(['fulfilled', 'fulfilled']);
+      const log = await registry.history();
+      expect(log.filter((e) => e.action === 'challenger')).toHaveLength(2);
+      expect([2, 3]).toContain((await registry.pointers()).challenger?.version);
+      expect(log.map((e) => e.revision)).toEqual([1, 2, 3]);
+    });
+
     it('refuses a rollback without a previous champion and a stale expected champion', async () => {
       // Prepare
       const registry = await make(now);
