@@ -1,12 +1,14 @@
 import { basename, extname } from 'node:path';
-import { Detector } from '../core/detector.ts';
+import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../core/detector.ts';
 import { EVENT_LIMITS } from '../core/events/event-schema.ts';
+import type { DetectionSettings } from '../core/sensitivity.ts';
 import { DEFAULT_MODEL_DIR, loadModel } from '../models/model-store.ts';
 import { CliError, type CliIo, type Command, parseOptions, singleFile, UsageError } from './command.ts';
 import { type CsvRecord, knownColumn, numericColumns, timestampColumn } from './csv-columns.ts';
 import { fileSize } from './csv-file.ts';
 import { INPUT_OPTIONS, inputChoice, inputOptionsUsage, type TimeUnit } from './csv-input.ts';
 import { type CsvLayout, type LayoutChoice, sniffLayout } from './csv-layout.ts';
+import { detectionSettingsOf, SETTINGS_USAGE } from './detection-settings-file.ts';
 import {
   checkSeriesColumn,
   type EventTable,
@@ -43,6 +45,8 @@ export interface ScoreOptions {
   readonly out?: string;
   /** Model directory; default: the shipped model. */
   readonly modelDir?: string;
+  /** Sensitivity, thresholds and per-series overrides; default: the shipped model's (medium). */
+  readonly settings?: DetectionSettings;
 }
 
 /** What one scoring run did, as printed in the summary. */
@@ -93,7 +97,7 @@ export async function scoreCsv(options: ScoreOptions, io: CliIo): Promise<ScoreS
   const layout = await sniffLayout(file, options.layout);
   if (!layout.hasHeader && options.layout?.header === undefined)
     io.stderr.write(`${noHeaderNotice(layout)}\n`);
-  const detector = await openDetector(options.modelDir);
+  const detector = await openDetector(options.modelDir, options.settings);
   const timeUnit = options.timeUnit ?? 'ms';
 
   const reading = new Progress(io, {
@@ -247,10 +251,13 @@ function planColumns(
   return columns;
 }
 
-async function openDetector(modelDir: string | undefined): Promise<Detector> {
+async function openDetector(
+  modelDir: string | undefined,
+  settings: DetectionSettings | undefined,
+): Promise<Detector> {
   try {
     const { scorer } = await loadModel(modelDir ?? DEFAULT_MODEL_DIR);
-    return new Detector(scorer);
+    return new Detector(scorer, { ...DEFAULT_DETECTOR_OPTIONS, ...(settings && { settings }) });
   } catch (error) {
     throw new CliError(
       `cannot load the model from ${modelDir ?? DEFAULT_MODEL_DIR}: ${(error as Error).message}`,
@@ -277,6 +284,7 @@ Options:
 ${inputOptionsUsage(21)}
   --out FILE           output CSV; default: stdout
   --model DIR          model directory (model.json + .onnx); default: ${DEFAULT_MODEL_DIR}
+${SETTINGS_USAGE}
   -h, --help           show this help
 `;
 
@@ -287,6 +295,8 @@ const SCORE_OPTIONS = {
   ...INPUT_OPTIONS,
   out: { type: 'string' },
   model: { type: 'string' },
+  sensitivity: { type: 'string' },
+  settings: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -314,6 +324,10 @@ export const scoreCommand: Command = {
         timeUnit: input.timeUnit,
         out: values.out,
         modelDir: values.model,
+        settings: await detectionSettingsOf({
+          settingsFile: values.settings,
+          sensitivity: values.sensitivity,
+        }),
       },
       io,
     );

@@ -65,7 +65,14 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
   out[22] = f.longestStill;
   out[23] = state.counter?.raw ?? Number.NaN;
   out[24] = state.counter?.at ?? Number.NaN;
-  out.fill(0, 25, HEADER); // reserved
+  out[25] = f.minValue;
+  out[26] = state.calibrationModel;
+  const spare = state.spare;
+  out[27] = spare?.model ?? Number.NaN;
+  out[28] = spare?.calibration.count ?? 0;
+  out[29] = spare?.calibration.mean ?? 0;
+  out[30] = spare?.calibration.variance ?? 0;
+  out[31] = spare?.calibration.recent ?? 0;
   out.set(f.recentTimestamps, HEADER);
   out.set(f.seasonMean, HEADER + recent);
   out.set(f.seasonVariance, HEADER + recent + hours);
@@ -126,12 +133,21 @@ export function decodeSeriesState(bytes: unknown): SeriesDetectorState {
       stepVariance: at(11),
       stillRun: at(21),
       longestStill: at(22),
+      minValue: format >= 2 ? at(25) : Number.NaN,
       recentTimestamps: slice(HEADER, recent),
       seasonMean: slice(HEADER + recent, hours),
       seasonVariance: slice(HEADER + recent + hours, hours),
       seasonWeight: slice(HEADER + recent + 2 * hours, hours),
     },
     calibration: { v: 1, count: at(12), mean: at(13), variance: at(14), recent: at(15) },
+    calibrationModel: format >= 2 ? at(26) : 0,
+    ...(format >= 2 &&
+      !Number.isNaN(at(27)) && {
+        spare: {
+          model: at(27),
+          calibration: { v: 1, count: at(28), mean: at(29), variance: at(30), recent: at(31) },
+        },
+      }),
     episode: {
       v: 1,
       openedAt: Number.isNaN(openedAt) ? null : openedAt,

@@ -1,5 +1,10 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { type DetectionSettings, DetectionSettingsSchema } from '../core/sensitivity.ts';
+import { influxUrlProblem } from '../functions/detect/influx-url.ts';
+
+/** Lambda's limit on all environment variables together is 4 KB; the settings travel in one of them. */
+const MAX_SETTINGS_BYTES = 3_072;
 
 /** The context keys the Seismo app reads; defaults live in `cdk.json`, overrides come from `-c key=value`. */
 export const CONFIG_KEYS = [
@@ -12,7 +17,10 @@ export const CONFIG_KEYS = [
   'streamMode',
   'shardCount',
   'influx',
+  'allowInsecureInflux',
   'modelS3Uri',
+  'detectionSettings',
+  'ingestion',
   'retrainAutoencoderOnFargate',
 ] as const;
 
@@ -42,6 +50,10 @@ const fromCliObject = (value: unknown): unknown => {
   }
 };
 
+// `-c allowInsecureInflux=true` arrives as a string.
+const fromCliBoolean = (value: unknown): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
 const intBetween = (key: string, min: number, max: number) => {
   const rule = `${key} must be an integer from ${min} to ${max}`;
   return z.preprocess(
@@ -60,6 +72,32 @@ const InfluxSchema = z.object(
     bucket: nonEmpty('influx.bucket'),
   },
   { error: 'influx must be an object {url, org, bucket}' },
+);
+
+const ProducerSchema = z.object(
+  {
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'ingestion.producers[].name must be 1-64 letters, digits, - or _'),
+    rateLimit: intBetween('ingestion.producers[].rateLimit', 1, 10_000).optional(),
+    burstLimit: intBetween('ingestion.producers[].burstLimit', 1, 5_000).optional(),
+    quotaPerDay: intBetween('ingestion.producers[].quotaPerDay', 1, 1_000_000_000).optional(),
+  },
+  { error: 'ingestion.producers[] must be objects {name, rateLimit?, burstLimit?, quotaPerDay?}' },
+);
+
+const IngestionSchema = z.object(
+  {
+    // API Gateway's account default is 10,000 requests/s with bursts of 5,000.
+    rateLimit: intBetween('ingestion.rateLimit', 1, 10_000).optional(),
+    burstLimit: intBetween('ingestion.burstLimit', 1, 5_000).optional(),
+    producers: z
+      .array(ProducerSchema)
+      .min(1, 'ingestion.producers must name at least one producer')
+      .optional(),
+    seriesCap: intBetween('ingestion.seriesCap', 1, 10_000_000).optional(),
+  },
+  { error: 'ingestion must be an object {rateLimit?, burstLimit?, producers?, seriesCap?}' },
 );
 
 const RawConfigSchema = z.object({
@@ -92,6 +130,9 @@ const RawConfigSchema = z.object({
   }),
   shardCount: intBetween('shardCount', 1, 1000).optional(),
   influx: z.preprocess(fromCliObject, InfluxSchema).optional(),
+  allowInsecureInflux: z
+    .preprocess(fromCliBoolean, z.boolean({ error: 'allowInsecureInflux must be true or false' }))
+    .optional(),
   modelS3Uri: z
     .string()
     .regex(
@@ -99,6 +140,13 @@ const RawConfigSchema = z.object({
       'modelS3Uri must look like s3://bucket/prefix (the folder holding model.onnx and model.json)',
     )
     .optional(),
+  detectionSettings: z
+    .preprocess(fromCliObject, DetectionSettingsSchema)
+    .refine((s) => Buffer.byteLength(JSON.stringify(s)) <= MAX_SETTINGS_BYTES, {
+      error: `detectionSettings must be at most ${MAX_SETTINGS_BYTES} bytes as JSON (it travels in the detector's environment)`,
+    })
+    .optional(),
+  ingestion: z.preprocess(fromCliObject, IngestionSchema).optional(),
   // `-c retrainAutoencoderOnFargate=true` arrives as a string.
   retrainAutoencoderOnFargate: z
     .preprocess(
@@ -122,6 +170,16 @@ function crossKeyProblems(raw: Readonly<Record<string, unknown>>): string[] {
   if (raw.timeseriesBackend === 'influxdb' && raw.influx === undefined) {
     problems.push('influx {url, org, bucket} is required when timeseriesBackend is "influxdb" (got nothing)');
   }
+  const allowInsecure = fromCliBoolean(raw.allowInsecureInflux) === true;
+  const url = (fromCliObject(raw.influx) as { url?: unknown } | undefined)?.url;
+  if (typeof url === 'string' && /^https?:\/\//i.test(url)) {
+    const names = { url: 'influx.url', allow: 'allowInsecureInflux=true' };
+    const problem = influxUrlProblem(url, allowInsecure, names);
+    if (problem) problems.push(problem);
+  }
+  if (allowInsecure && raw.stage === 'prod') {
+    problems.push('allowInsecureInflux is for local development and cannot be true with stage "prod"');
+  }
   return problems;
 }
 
@@ -130,12 +188,47 @@ type RawConfig = z.infer<typeof RawConfigSchema>;
 /** Where scored points are written: Timestream for LiveAnalytics, or an InfluxDB endpoint (e.g. Timestream for InfluxDB). */
 export type TimeseriesConfig =
   | { readonly backend: 'timestream'; readonly memoryHours: number; readonly magneticDays: number }
-  | { readonly backend: 'influxdb'; readonly url: string; readonly org: string; readonly bucket: string };
+  | {
+      readonly backend: 'influxdb';
+      readonly url: string;
+      readonly org: string;
+      readonly bucket: string;
+      /** Present when `url` is http:// and `allowInsecureInflux` says this is local development. */
+      readonly allowInsecureHttp?: true;
+    };
 
 /** Kinesis capacity: on-demand scaling, or a fixed number of shards. */
 export type StreamConfig =
   | { readonly mode: 'ON_DEMAND' }
   | { readonly mode: 'PROVISIONED'; readonly shardCount: number };
+
+/** One producer of the ingestion API: an API key and a usage plan of its own. */
+export interface ProducerConfig {
+  readonly name: string;
+  /** Steady requests per second. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  /** Requests per day. */
+  readonly quotaPerDay: number;
+}
+
+/** The ingestion API's throttling, producers and per-tenant series cap. */
+export interface IngestionConfig {
+  /** Stage-wide requests per second, every producer together. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly producers: readonly ProducerConfig[];
+  /** Distinct series one API key may create. */
+  readonly seriesCap: number;
+}
+
+/** Ingestion defaults: one producer, `default`. */
+export const DEFAULT_INGESTION: IngestionConfig = {
+  rateLimit: 500,
+  burstLimit: 1_000,
+  producers: [{ name: 'default', rateLimit: 100, burstLimit: 200, quotaPerDay: 5_000_000 }],
+  seriesCap: 10_000,
+};
 
 /** The validated, typed deploy configuration of one Seismo stage. */
 export interface SeismoConfig {
@@ -147,7 +240,10 @@ export interface SeismoConfig {
     readonly maxBatchingWindowSeconds: number;
     readonly parallelizationFactor: number;
     readonly modelS3Uri?: string;
+    /** Sensitivity, thresholds and per-series overrides (core/sensitivity.ts); the shipped defaults if absent. */
+    readonly settings?: DetectionSettings;
   };
+  readonly ingestion: IngestionConfig;
   readonly retraining: {
     /** Train the autoencoder on every row in a Fargate task instead of a sample in Lambda. */
     readonly autoencoderOnFargate: boolean;
@@ -161,7 +257,13 @@ function toConfig(raw: RawConfig): SeismoConfig {
       : { mode: 'ON_DEMAND' };
   const timeseries: TimeseriesConfig =
     raw.timeseriesBackend === 'influxdb' && raw.influx
-      ? { backend: 'influxdb', ...raw.influx }
+      ? {
+          backend: 'influxdb',
+          ...raw.influx,
+          ...(raw.allowInsecureInflux && new URL(raw.influx.url).protocol === 'http:'
+            ? { allowInsecureHttp: true }
+            : {}),
+        }
       : { backend: 'timestream', ...raw.retention };
   return {
     stage: raw.stage,
@@ -172,6 +274,19 @@ function toConfig(raw: RawConfig): SeismoConfig {
       maxBatchingWindowSeconds: raw.maxBatchingWindowSeconds,
       parallelizationFactor: raw.parallelizationFactor,
       ...(raw.modelS3Uri === undefined ? {} : { modelS3Uri: raw.modelS3Uri }),
+      ...(raw.detectionSettings === undefined ? {} : { settings: raw.detectionSettings }),
+    },
+    ingestion: {
+      rateLimit: raw.ingestion?.rateLimit ?? DEFAULT_INGESTION.rateLimit,
+      burstLimit: raw.ingestion?.burstLimit ?? DEFAULT_INGESTION.burstLimit,
+      seriesCap: raw.ingestion?.seriesCap ?? DEFAULT_INGESTION.seriesCap,
+      producers:
+        raw.ingestion?.producers?.map((p) => ({
+          name: p.name,
+          rateLimit: p.rateLimit ?? 100,
+          burstLimit: p.burstLimit ?? 200,
+          quotaPerDay: p.quotaPerDay ?? 5_000_000,
+        })) ?? DEFAULT_INGESTION.producers,
     },
     retraining: { autoencoderOnFargate: raw.retrainAutoencoderOnFargate ?? false },
   };

@@ -4,6 +4,7 @@ import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
 import { SeismoDetection } from './constructs/detection.ts';
+import { IngestionApi } from './constructs/ingestion-api.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
 import { SeismoRetraining } from './constructs/retraining.ts';
 import { SeismoStorage } from './constructs/storage.ts';
@@ -32,6 +33,8 @@ export class SeismoStack extends Stack {
   readonly detection: SeismoDetection;
   /** Archive, registry and the retraining state machine. */
   readonly retraining: SeismoRetraining;
+  /** The ingestion API: events straight to the stream, protocols through the translator. */
+  readonly ingestion: IngestionApi;
 
   constructor(scope: Construct, id: string, props: SeismoStackProps) {
     super(scope, id, props);
@@ -66,6 +69,18 @@ export class SeismoStack extends Stack {
       autoencoderOnFargate: config.retraining.autoencoderOnFargate,
     });
 
+    this.ingestion = new IngestionApi(this, 'ingestion', {
+      config: config.ingestion,
+      stream: this.ingest.stream,
+      streamKey: this.ingest.key,
+      stageName: config.stage,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'ingestion-url', {
+      value: this.ingestion.api.url,
+      description: 'Base URL of the ingestion API (POST v1/events, api/v1/write, v1/metrics, ...)',
+    });
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,
       description: 'Kinesis stream producers write to',

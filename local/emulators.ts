@@ -3,15 +3,17 @@ import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /**
  * The AWS stand-ins of the local stack and the tests, as child processes of this one: kinesis-mock (npm
- * `kinesis-local`) and dynalite, both pure Node, on free loopback ports. They never outlive their parent: stop()
- * ends them, an `exit` handler kills any left, and each child exits by itself when its IPC channel to the
- * parent closes, which also covers a parent killed with SIGKILL.
+ * `kinesis-local`) and dynalite, both pure Node, on free ports of 127.0.0.1 and nowhere else (kinesis-mock has
+ * no host setting; `emulator-preload.mjs` binds its sockets to loopback). They never outlive their parent:
+ * stop() ends them, an `exit` handler kills any left, and each child exits by itself when its IPC channel to
+ * the parent closes, which also covers a parent killed with SIGKILL.
  */
 
 /** Region the emulators and their clients agree on. */
@@ -24,8 +26,8 @@ const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 1_000;
 /** Output kept from a child, shown when it fails to start. */
 const OUTPUT_TAIL = 4_000;
-/** Preloaded into each emulator: exit as soon as the parent's IPC channel closes, however the parent died. */
-const EXIT_WITH_PARENT = 'data:text/javascript,process.on("disconnect",()=>process.exit(0))';
+/** Preloaded into each emulator: listen on loopback only, and exit when the parent's IPC channel closes. */
+const PRELOAD = pathToFileURL(join(import.meta.dirname, 'emulator-preload.mjs')).href;
 
 /** A running emulator: where it listens, how long it took to answer, and how to stop it. */
 export interface Emulator {
@@ -164,7 +166,7 @@ function track(child: ChildProcess): void {
 async function startEmulator(spec: EmulatorSpec): Promise<Emulator> {
   const started = performance.now();
   // Not detached: the child stays in our process group, so a terminal's Ctrl-C reaches it too.
-  const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, ...spec.args], {
+  const child = spawn(process.execPath, ['--import', PRELOAD, ...spec.args], {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     detached: false,

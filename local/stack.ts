@@ -6,17 +6,26 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { DynamoDbStateStore, STATE_KEY_ATTRIBUTE } from '../adapters/dynamodb-state-store.ts';
+import { SERIES_KEY_ATTRIBUTE } from '../adapters/ingest/dynamodb-series-registry.ts';
 import { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import { DynamoDbPublishLedger, LEDGER_KEY_ATTRIBUTE } from '../adapters/publish-ledger.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
-import { Detector } from '../core/detector.ts';
-import { createDetectHandler, type DetectHandlerDeps } from '../functions/detect/detect-handler.ts';
+import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../core/detector.ts';
+import type { DetectionSettings } from '../core/sensitivity.ts';
+import { createDetectHandler } from '../functions/detect/detect-handler.ts';
 import { loadModel } from '../models/model-store.ts';
 import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
 import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
 import { startHttpApi } from './http-api.ts';
+import { createIngestRoutes, newApiKey } from './ingest-routes.ts';
 import type { StackInfo } from './stack-info.ts';
-import { TerminalDeadLetters, TerminalTopic } from './terminal-sinks.ts';
+import {
+  formatFailedBatch,
+  TerminalDeadLetters,
+  TerminalTopic,
+  terminalEventSourceLogger,
+  terminalLogger,
+} from './terminal-sinks.ts';
 
 /**
  * The whole pipeline on one machine: kinesis-mock and dynalite, a stream and the DynamoDB tables, the real
@@ -45,6 +54,19 @@ export interface LocalStackOptions {
   >;
   /** Emulators already running (tests share them); the stack then leaves them running when it stops. */
   readonly emulators?: Emulators;
+  /** Sensitivity, thresholds and per-series overrides of the detector; the shipped defaults by default. */
+  readonly detectionSettings?: DetectionSettings;
+  /** The ingestion API: its key (SEISMO_API_KEY, else a fresh one), series table and per-tenant series cap. */
+  readonly ingest?: { readonly apiKey?: string; readonly seriesTable?: string; readonly seriesCap?: number };
+}
+
+/** The local ingestion API's credentials and table. */
+export interface LocalIngest {
+  /** The x-api-key of tenant `local`. */
+  readonly apiKey: string;
+  /** What a Firehose delivery stream sends as X-Amz-Firehose-Access-Key. */
+  readonly firehoseAccessKey: string;
+  readonly seriesTable: string;
 }
 
 /** A running local stack: where everything listens, what it captured, and how to stop it. */
@@ -69,6 +91,7 @@ export interface LocalStack {
   /** Records the handler kept failing, handed over by the event source after its retries. */
   readonly failedBatches: readonly FailedBatch[];
   readonly eventSource: KinesisEventSource;
+  readonly ingest: LocalIngest;
   stop(): Promise<void>;
 }
 
@@ -80,6 +103,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const shardCount = options.shardCount ?? 2;
   const stateTable = options.stateTable ?? 'seismo-state';
   const ledgerTable = options.ledgerTable ?? 'seismo-published';
+  const ingest: LocalIngest = {
+    apiKey: options.ingest?.apiKey ?? (process.env.SEISMO_API_KEY || newApiKey()),
+    firehoseAccessKey: newApiKey(),
+    seriesTable: options.ingest?.seriesTable ?? 'seismo-series',
+  };
   const cleanup: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
@@ -101,6 +129,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       createStream(kinesis, streamName, shardCount),
       createTable(dynamodb, stateTable, STATE_KEY_ATTRIBUTE),
       createTable(dynamodb, ledgerTable, LEDGER_KEY_ATTRIBUTE),
+      createTable(dynamodb, ingest.seriesTable, SERIES_KEY_ATTRIBUTE),
     ]);
 
     const scores = new MemoryTimeSeriesStore();
@@ -115,7 +144,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     const deadLetters = new TerminalDeadLetters(terminal);
     const handler = createDetectHandler({
-      detector: new Detector(model.scorer),
+      detector: new Detector(model.scorer, {
+        ...DEFAULT_DETECTOR_OPTIONS,
+        ...(options.detectionSettings && { settings: options.detectionSettings }),
+      }),
       stateStore: new DynamoDbStateStore(dynamodb, { tableName: stateTable }),
       timeSeries: scores,
       alerts: publisher,
@@ -137,11 +169,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       onFailure: (failed) => {
         failedBatches.push(failed);
-        out.write(
-          `on-failure: ${failed.records.length} record(s) of ${failed.shardId} skipped: ${failed.reason}\n`,
-        );
+        out.write(`${formatFailedBatch(failed)}\n`);
       },
-      logger: { warn: (m) => out.write(`${m}\n`), error: (m) => out.write(`${m}\n`) },
+      logger: terminalEventSourceLogger(out),
     });
     await eventSource.start();
     cleanup.push(() => eventSource.stop());
@@ -154,6 +184,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           streamName,
           modelVersion: model.scorer.modelVersion,
           eventSource: eventSource.stats,
+        }),
+        routes: createIngestRoutes({
+          kinesis,
+          streamName,
+          dynamodb,
+          seriesTable: ingest.seriesTable,
+          apiKeys: new Map([[ingest.apiKey, 'local']]),
+          firehoseAccessKey: ingest.firehoseAccessKey,
+          ...(options.ingest?.seriesCap === undefined ? {} : { seriesCap: options.ingest.seriesCap }),
         }),
       },
       options.httpPort,
@@ -178,6 +217,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deadLetters,
       failedBatches,
       eventSource,
+      ingest,
       stop,
     };
   } catch (error) {
@@ -217,24 +257,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** The handler's logger on the terminal: warnings and errors only, one line each. */
-function terminalLogger(out: Writable): NonNullable<DetectHandlerDeps['logger']> {
-  const line =
-    (level: string) =>
-    (message: unknown, ...extra: unknown[]) => {
-      const text = typeof message === 'string' ? message : JSON.stringify(message);
-      const details = extra
-        .map((e) => (e instanceof Error ? e.message : JSON.stringify(e, errorFields)))
-        .join(' ');
-      out.write(`detect ${level}: ${text}${details ? ` ${details}` : ''}\n`);
-    };
-  return { info: () => {}, warn: line('warning'), error: line('error') };
-}
-
-function errorFields(_key: string, value: unknown): unknown {
-  return value instanceof Error ? `${value.name}: ${value.message}` : value;
 }
 
 /** Prints how many records were scored, at most every two seconds, so a replay visibly moves. */

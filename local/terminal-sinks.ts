@@ -2,12 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { PublishBatchCommand, PublishBatchCommandOutput } from '@aws-sdk/client-sns';
 import type { AlertMessage, SnsPublishBatchClient } from '../adapters/sns-alert-publisher.ts';
+import { formatProbability } from '../core/alerting/render/format.ts';
 import type { EpisodeTransition } from '../core/detection-types.ts';
-import type { DeadLetter, DeadLetterSink } from '../functions/detect/detect-handler.ts';
+import { SINGLE_CHANNEL } from '../core/events/event-schema.ts';
+import type { DeadLetter, DeadLetterSink, DetectHandlerDeps } from '../functions/detect/detect-handler.ts';
+import type { EventSourceLogger, FailedBatch } from './event-source.ts';
+import { escapeForTerminal } from './terminal-escape.ts';
 
 /**
- * Where the local stack's outputs go instead of SNS subscribers and SQS: the terminal. Alerts and dead letters
- * are printed as they happen and kept in memory for the HTTP endpoint and the tests.
+ * Where the local stack's outputs go instead of SNS subscribers, SQS and CloudWatch Logs: the terminal.
+ * Alerts and dead letters are printed as they happen and kept in memory for the HTTP endpoint and the tests.
+ * Every piece of text that can come from the stream (series names, partition keys, reasons, error messages)
+ * goes through {@link escapeForTerminal}, so one line printed is one line of plain text.
  */
 
 /** How a terminal sink writes: the stream and whether to colour it (on a TTY). */
@@ -57,9 +63,9 @@ export class TerminalDeadLetters implements DeadLetterSink {
 
   async send(entries: readonly DeadLetter[]): Promise<void> {
     for (const entry of entries) {
-      const where = `record ${entry.sequenceNumber} (partition key ${entry.partitionKey})`;
+      const where = `record ${escapeForTerminal(entry.sequenceNumber)} (partition key ${escapeForTerminal(entry.partitionKey)})`;
       this.options.out.write(
-        `${paint('dead letter', 'yellow', this.options.color)} ${where}: ${entry.reason}\n`,
+        `${paint('dead letter', 'yellow', this.options.color)} ${where}: ${escapeForTerminal(entry.reason)}\n`,
       );
       this.kept.push(entry);
     }
@@ -74,8 +80,9 @@ export class TerminalDeadLetters implements DeadLetterSink {
 /** One line for a person: kind, series, value against the expected range, probability, severity, drivers. */
 export function formatTransition(t: EpisodeTransition, color: boolean): string {
   const at = isoSeconds(t.lastSeenAt);
-  const series = paint(t.series, 'bold', color);
-  const p = `p=${probability(t.peakProbability)}`;
+  const name = t.channel === SINGLE_CHANNEL ? t.series : `${t.series} · ${t.channel}`;
+  const series = paint(escapeForTerminal(name), 'bold', color);
+  const p = formatProbability(t.peakProbability);
   if (t.kind === 'resolved') {
     const minutes = Math.max(0, Math.round((t.lastSeenAt - t.startedAt) / 60_000));
     return `${paint('✓ RESOLVED ', 'green', color)} ${series} at ${at} after ${minutes} min (peak ${p})`;
@@ -84,15 +91,39 @@ export function formatTransition(t: EpisodeTransition, color: boolean): string {
     t.kind === 'opened' ? paint('▲ OPENED   ', 'red', color) : paint('▲ ESCALATED', 'magenta', color);
   const severity = t.severity === 'critical' ? paint('critical', 'red', color) : 'warning';
   const expected = `expected ${round(t.expected.low)}..${round(t.expected.high)}`;
-  const drivers = t.topFeatures.map((f) => `${f.name} ${f.value.toFixed(1)}`).join(', ');
+  const drivers = t.topFeatures.map((f) => `${escapeForTerminal(f.name)} ${f.value.toFixed(1)}`).join(', ');
   return `${label} ${series} at ${at}: value ${round(t.value)}, ${expected}, ${p}, ${severity}${paint(` (top features: ${drivers})`, 'dim', color)}`;
 }
 
-/** Enough decimals to tell 0.99 from 0.9999999: one past the first digit that is not a 9. */
-function probability(p: number): string {
-  if (p >= 1 - 1e-12) return '>0.999999999999';
-  const digits = Math.min(12, Math.max(3, Math.ceil(-Math.log10(1 - p)) + 1));
-  return p.toFixed(digits);
+/** The on-failure line: records the event source gave up on after its retries, and why. */
+export function formatFailedBatch(failed: FailedBatch): string {
+  return escapeForTerminal(
+    `on-failure: ${failed.records.length} record(s) of ${failed.shardId} skipped: ${failed.reason}`,
+  );
+}
+
+/** The event source's warnings and errors on the terminal, one line each. */
+export function terminalEventSourceLogger(out: Writable): EventSourceLogger {
+  const line = (message: string) => out.write(`${escapeForTerminal(message)}\n`);
+  return { warn: line, error: line };
+}
+
+/** The detect handler's logger on the terminal: warnings and errors only, one line each. */
+export function terminalLogger(out: Writable): NonNullable<DetectHandlerDeps['logger']> {
+  const line =
+    (level: string) =>
+    (message: unknown, ...extra: unknown[]) => {
+      const text = typeof message === 'string' ? message : JSON.stringify(message);
+      const details = extra
+        .map((e) => (e instanceof Error ? e.message : JSON.stringify(e, errorFields)))
+        .join(' ');
+      out.write(`detect ${level}: ${escapeForTerminal(`${text}${details ? ` ${details}` : ''}`)}\n`);
+    };
+  return { info: () => {}, warn: line('warning'), error: line('error') };
+}
+
+function errorFields(_key: string, value: unknown): unknown {
+  return value instanceof Error ? `${value.name}: ${value.message}` : value;
 }
 
 function paint(text: string, style: Style, color: boolean): string {

@@ -32,6 +32,8 @@ export interface FeatureState {
   stillRun: number;
   /** The longest run of repeats seen, slowly forgotten: what a run is judged against. */
   longestStill: number;
+  /** The lowest value seen (Infinity before the first; NaN when unknown, for a state of the first format). */
+  minValue: number;
   /** Hour-of-day profile: mean, variance and weight per UTC hour. */
   seasonMean: number[];
   seasonVariance: number[];
@@ -66,6 +68,7 @@ export function newFeatureState(): FeatureState {
     stepVariance: 0,
     stillRun: 0,
     longestStill: 0,
+    minValue: Number.POSITIVE_INFINITY,
     seasonMean: new Array<number>(SEASON_BUCKETS).fill(0),
     seasonVariance: new Array<number>(SEASON_BUCKETS).fill(0),
     seasonWeight: new Array<number>(SEASON_BUCKETS).fill(0),
@@ -155,6 +158,8 @@ function hourOfDay(timestamp: number): number {
 
 /** Advances the state with an accepted (`next`) point. */
 export function updateFeatureState(state: FeatureState, timestamp: number, value: number): void {
+  // NaN (unknown, from a state of the first format) stays unknown: comparisons with it are false.
+  if (value < state.minValue) state.minValue = value;
   if (state.count === 0) {
     state.fast.mean = state.slow.mean = value;
     state.lastTimestamp = timestamp;
@@ -252,7 +257,8 @@ const STILL_MEMORY = 0.99;
 /**
  * The range a series is expected in at `timestamp`: its profile for that hour of day ± 3 deviations once the
  * profile has a few days behind it (what the seasonal feature compares against), else the slow mean ± 3
- * deviations.
+ * deviations; never below zero for a series that has never been negative. Call it with the state before the
+ * point judged, so the point does not widen its own yardstick.
  */
 export function expectedRange(state: FeatureState, timestamp: number): { low: number; high: number } {
   const slowDev = Math.sqrt(Math.max(state.slow.variance, 0));
@@ -260,9 +266,14 @@ export function expectedRange(state: FeatureState, timestamp: number): { low: nu
   if (seasonReady(state, hour)) {
     const dev = Math.max(Math.sqrt(Math.max(state.seasonVariance[hour] ?? 0, 0)), SEASON_FLOOR * slowDev);
     const mean = state.seasonMean[hour] ?? state.slow.mean;
-    return { low: mean - 3 * dev, high: mean + 3 * dev };
+    return floored(state, { low: mean - 3 * dev, high: mean + 3 * dev });
   }
-  return { low: state.slow.mean - 3 * slowDev, high: state.slow.mean + 3 * slowDev };
+  return floored(state, { low: state.slow.mean - 3 * slowDev, high: state.slow.mean + 3 * slowDev });
+}
+
+/** A series that has never gone below zero (counts, latencies, rates) is never expected below zero. */
+function floored(state: FeatureState, range: { low: number; high: number }): { low: number; high: number } {
+  return state.minValue >= 0 && range.low < 0 ? { low: 0, high: range.high } : range;
 }
 
 function seasonReady(state: FeatureState, hour: number): boolean {

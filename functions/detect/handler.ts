@@ -19,10 +19,12 @@ import { loadModelFromS3 } from '../../adapters/s3-model-source.ts';
 import { SnsAlertPublisher } from '../../adapters/sns-alert-publisher.ts';
 import { SqsDeadLetterQueue } from '../../adapters/sqs-dead-letter-queue.ts';
 import { TimestreamStore } from '../../adapters/timestream-store.ts';
-import { Detector } from '../../core/detector.ts';
+import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../../core/detector.ts';
 import type { TimeSeriesStore } from '../../core/ports.ts';
+import { type DetectionSettings, parseDetectionSettings } from '../../core/sensitivity.ts';
 import { loadModel } from '../../models/model-store.ts';
 import { createDetectHandler, type DetectHandler } from './detect-handler.ts';
+import { ALLOW_INSECURE_INFLUX_ENV, influxUrlProblem } from './influx-url.ts';
 
 /** Where the time-series store writes: Timestream for LiveAnalytics or InfluxDB (v2 API). */
 export type TimeSeriesConfig =
@@ -50,6 +52,8 @@ export interface DetectConfig {
   readonly stateTtlDays: number;
   /** Oldest event accepted, in days (what the time-series store still takes); unbounded when absent. */
   readonly maxEventAgeDays?: number;
+  /** Sensitivity, thresholds and per-series overrides (DETECTION_SETTINGS, JSON); the defaults if absent. */
+  readonly settings?: DetectionSettings;
 }
 
 /**
@@ -69,7 +73,8 @@ export const LAYER_MODEL_DIR = '/opt/models/default';
 /**
  * Reads the configuration from `env`, throwing a {@link ConfigError} that names the first missing variable.
  * The InfluxDB token comes from the Secrets Manager secret INFLUX_TOKEN_SECRET_ARN (as deployed), or from
- * INFLUX_TOKEN when no secret is configured.
+ * INFLUX_TOKEN when no secret is configured. INFLUX_URL must be https://, unless
+ * SEISMO_ALLOW_INSECURE_INFLUX=1 says this is local development.
  */
 export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectConfig {
   const required = (name: string): string => {
@@ -84,9 +89,16 @@ export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectCo
     timeSeries = { backend, database: required('TIMESTREAM_DATABASE'), table: required('TIMESTREAM_TABLE') };
   } else if (backend === 'influxdb') {
     const secretArn = env.INFLUX_TOKEN_SECRET_ARN;
+    const allow = env[ALLOW_INSECURE_INFLUX_ENV] ?? '';
+    if (!['', '0', '1'].includes(allow))
+      throw new ConfigError(`${ALLOW_INSECURE_INFLUX_ENV} must be 1, 0 or unset, got "${allow}"`);
+    const url = required('INFLUX_URL');
+    const names = { url: 'INFLUX_URL', allow: `${ALLOW_INSECURE_INFLUX_ENV}=1` };
+    const problem = influxUrlProblem(url, allow === '1', names);
+    if (problem) throw new ConfigError(problem);
     timeSeries = {
       backend,
-      url: required('INFLUX_URL'),
+      url,
       org: required('INFLUX_ORG'),
       bucket: required('INFLUX_BUCKET'),
       token: secretArn ? { secretArn } : { value: required('INFLUX_TOKEN') },
@@ -104,7 +116,16 @@ export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectCo
     timeSeries,
     stateTtlDays: days(env, 'STATE_TTL_DAYS') ?? 30,
     ...(env.EVENT_MAX_AGE_DAYS ? { maxEventAgeDays: days(env, 'EVENT_MAX_AGE_DAYS') } : {}),
+    ...(env.DETECTION_SETTINGS ? { settings: settingsFrom(env.DETECTION_SETTINGS) } : {}),
   };
+}
+
+function settingsFrom(text: string): DetectionSettings {
+  try {
+    return parseDetectionSettings(JSON.parse(text));
+  } catch (error) {
+    throw new ConfigError(`environment variable DETECTION_SETTINGS: ${(error as Error).message}`);
+  }
 }
 
 /** A positive whole number of days from `env[name]`, or undefined when unset. */
@@ -149,7 +170,10 @@ async function build(config: DetectConfig): Promise<DetectHandler> {
     from: config.modelS3Uri ?? config.modelDir,
   });
   return createDetectHandler({
-    detector: new Detector(scorer),
+    detector: new Detector(scorer, {
+      ...DEFAULT_DETECTOR_OPTIONS,
+      ...(config.settings && { settings: config.settings }),
+    }),
     stateStore: new DynamoDbStateStore(dynamodb, {
       tableName: config.stateTable,
       ttlSeconds: config.stateTtlDays * DAY_SECONDS,

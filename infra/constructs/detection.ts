@@ -3,14 +3,14 @@ import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { type ILayerVersion, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { type EventSourceMapping, type ILayerVersion, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ALLOW_INSECURE_INFLUX_ENV } from '../../functions/detect/influx-url.ts';
 import type { SeismoConfig } from '../config.ts';
 import { OnnxRuntimeLayer } from './onnx-layer.ts';
-import { SeismoFunction } from './seismo-function.ts';
+import { SeismoFunction, type TableAction } from './seismo-function.ts';
 import type { TimeseriesStore } from './storage.ts';
 
 /** The detector's handler module: it exports `handler`. */
@@ -20,6 +20,24 @@ export const DETECT_ENTRY = fileURLToPath(new URL('../../functions/detect/handle
 export const DETECT_RETRY_ATTEMPTS = 5;
 /** Records older than this are not retried any more: they go to the failure queue. */
 export const DETECT_MAX_RECORD_AGE = Duration.days(1);
+
+/**
+ * What the detector calls on the state table: `DynamoDbStateStore` loads with BatchGetItem and saves each
+ * checkpoint with a conditional PutItem (keeping a quarantined checkpoint aside is a PutItem as well).
+ */
+export const DETECT_STATE_TABLE_ACTIONS: readonly [TableAction, ...TableAction[]] = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:PutItem',
+];
+
+/**
+ * What the detector calls on the publish-ledger table: `DynamoDbPublishLedger` claims a transition with a
+ * conditional PutItem and marks it sent with an UpdateItem.
+ */
+export const DETECT_LEDGER_TABLE_ACTIONS: readonly [TableAction, ...TableAction[]] = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
 
 /** Props of {@link SeismoDetection}. */
 export interface SeismoDetectionProps {
@@ -48,7 +66,7 @@ export class SeismoDetection extends Construct {
   /** Metadata (shard, sequence range) of batches whose retries ran out; written by Lambda, for replay. */
   readonly failureQueue: Queue;
   /** The Kinesis event source mapping. */
-  readonly eventSource: KinesisEventSource;
+  readonly eventSource: EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: SeismoDetectionProps) {
     super(scope, id);
@@ -79,8 +97,8 @@ export class SeismoDetection extends Construct {
       },
     });
     this.fn
-      .bindTable(props.stateTable, 'STATE_TABLE', 'readWrite')
-      .bindTable(props.publishedTable, 'PUBLISHED_TABLE', 'readWrite')
+      .bindTable(props.stateTable, 'STATE_TABLE', DETECT_STATE_TABLE_ACTIONS)
+      .bindTable(props.publishedTable, 'PUBLISHED_TABLE', DETECT_LEDGER_TABLE_ACTIONS)
       .bindTopic(props.alertsTopic, 'ALERTS_TOPIC_ARN')
       .bindQueue(this.deadLetterQueue, 'DLQ_URL');
     const ts = props.timeseries;
@@ -93,11 +111,17 @@ export class SeismoDetection extends Construct {
         .addEnvironment('INFLUX_URL', ts.url)
         .addEnvironment('INFLUX_ORG', ts.org)
         .addEnvironment('INFLUX_BUCKET', ts.bucket);
+      // The function refuses an http:// URL at start unless told, as the config was, that this is local development.
+      if (ts.allowInsecureHttp) this.fn.addEnvironment(ALLOW_INSECURE_INFLUX_ENV, '1');
       this.fn.bindSecret(ts.tokenSecret, 'INFLUX_TOKEN_SECRET_ARN');
     }
     if (props.config.modelS3Uri !== undefined) this.fn.bindObjects(props.config.modelS3Uri, 'MODEL_S3_URI');
+    if (props.config.settings !== undefined) {
+      this.fn.addEnvironment('DETECTION_SETTINGS', JSON.stringify(props.config.settings));
+    }
 
-    this.eventSource = new KinesisEventSource(props.stream, {
+    // The mapping's permissions (stream polling, its key, the failure queue) come with it, nothing more.
+    this.eventSource = this.fn.addStreamEventSource(props.stream, {
       // First deploy reads what producers already wrote (within retention): nothing is lost before the mapping exists.
       startingPosition: StartingPosition.TRIM_HORIZON,
       // Larger batches amortize the one onnxruntime call per batch; bounded by Lambda's 10000 and the 6 MB payload.
@@ -115,9 +139,8 @@ export class SeismoDetection extends Construct {
       // Stale points are useless for real-time alerts: after a day, stop retrying and hand them to the failure queue.
       maxRecordAge: DETECT_MAX_RECORD_AGE,
       // Batches that exhaust retries are recorded (shard and sequence numbers), so they can be replayed.
-      onFailure: new SqsDlq(this.failureQueue),
+      onFailure: this.failureQueue,
     });
-    this.fn.addEventSource(this.eventSource);
   }
 
   private queue(id: string, key: Key): Queue {

@@ -1,8 +1,15 @@
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import {
+  Architecture,
+  type EventSourceMapping,
+  type EventSourceMappingOptions,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -10,6 +17,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
+import { FunctionRole } from './function-role.ts';
 
 /**
  * esbuild output is ESM, but some dependencies (and `onnxruntime-node`, loaded from the layer) still call
@@ -18,8 +26,45 @@ import type { Construct } from 'constructs';
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __seismoCreateRequire } from 'node:module'; const require = __seismoCreateRequire(import.meta.url);";
 
-/** How a function may use a DynamoDB table. */
-export type TableAccess = 'read' | 'write' | 'readWrite';
+/**
+ * A DynamoDB item action a function may be granted on a table: name the API calls the function's code makes,
+ * no more (never a CDK `grant*Data` set, which brings Scan, DeleteItem, BatchWriteItem and the stream reads).
+ */
+export type TableAction =
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:BatchWriteItem'
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:Scan'
+  | 'dynamodb:UpdateItem';
+
+/**
+ * What a Lambda event source mapping's poller calls on a stream with a standard iterator (AWS Lambda guide,
+ * "Process Amazon Kinesis Data Streams records with Lambda"). Left out on purpose: `kinesis:ListStreams` (the
+ * guide says the mapping does not need it, and it cannot be scoped to one stream anyway) and
+ * `kinesis:SubscribeToShard` / `kinesis:DescribeStreamConsumer`, which only enhanced fan-out consumers use
+ * (their resource is a consumer ARN, not the stream).
+ */
+export const STREAM_POLLING_ACTIONS = [
+  'kinesis:DescribeStream',
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
+] as const;
+
+/** Options of {@link SeismoFunction.addStreamEventSource}: the mapping's settings, with a queue for failed batches. */
+export interface StreamEventSourceOptions
+  extends Omit<
+    EventSourceMappingOptions,
+    'eventSourceArn' | 'onFailure' | 'kafkaBootstrapServers' | 'kafkaTopic'
+  > {
+  /** Where Lambda sends the metadata of batches it gave up on (the function needs to send to it). */
+  readonly onFailure?: IQueue;
+}
 
 /** Props of {@link SeismoFunction}: NodejsFunction props minus what the house defaults fix. */
 export interface SeismoFunctionProps
@@ -46,9 +91,10 @@ export class SeismoFunction extends NodejsFunction {
       removalPolicy: logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
     // Our own role, allowed to write to this log group only, instead of AWSLambdaBasicExecutionRole's logs on "*".
+    // Statements on "*" are confined to known resource-less actions (X-Ray, Timestream endpoint discovery).
     const role =
       props.role ??
-      new Role(scope, `${id}-role`, {
+      new FunctionRole(scope, `${id}-role`, {
         assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
         description: `Execution role of ${scope.node.path}/${id}`,
       });
@@ -82,44 +128,76 @@ export class SeismoFunction extends NodejsFunction {
       },
     });
     this.logGroupResource = logGroup;
-    acknowledgeHouseFindings(this, role);
+    acknowledgeHouseFindings(this);
   }
 
-  /** Grants `access` on a DynamoDB table and puts its name in `envName`. */
-  bindTable(table: ITable, envName: string, access: TableAccess): this {
-    if (access === 'read') table.grantReadData(this);
-    else if (access === 'write') table.grantWriteData(this);
-    else table.grantReadWriteData(this);
+  /**
+   * Grants exactly `actions` on a DynamoDB table, and decrypting through DynamoDB with its key if it has one
+   * (DynamoDB decrypts the table key as the caller, for reads and writes alike; the service generates it
+   * itself), and puts the table's name in `envName`.
+   */
+  bindTable(table: ITable, envName: string, actions: readonly [TableAction, ...TableAction[]]): this {
+    table.grant(this, ...actions);
+    if (table.encryptionKey) this.allowKey(table.encryptionKey, ['kms:Decrypt'], 'dynamodb');
     this.addEnvironment(envName, table.tableName);
     return this;
   }
 
-  /** Grants publishing to an SNS topic (and its KMS key) and puts its ARN in `envName`. */
+  /** Grants publishing to an SNS topic (and what its KMS key needs for that) and puts its ARN in `envName`. */
   bindTopic(topic: ITopic, envName: string): this {
-    topic.grantPublish(this);
+    this.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
+    if (topic.masterKey) this.allowKey(topic.masterKey, ['kms:GenerateDataKey', 'kms:Decrypt']);
     this.addEnvironment(envName, topic.topicArn);
     return this;
   }
 
   /** Grants sending to (or consuming from) an SQS queue and puts its URL in `envName`. */
   bindQueue(queue: IQueue, envName: string, access: 'send' | 'consume' = 'send'): this {
-    if (access === 'send') queue.grantSendMessages(this);
+    if (access === 'send') this.allowSending(queue);
     else queue.grantConsumeMessages(this);
     this.addEnvironment(envName, queue.queueUrl);
     return this;
   }
 
-  /** Grants reading or writing a Kinesis stream and puts its name in `envName`. */
+  /** Grants reading or writing a Kinesis stream through the SDK and puts its name in `envName`. */
   bindStream(stream: IStream, envName: string, access: 'read' | 'write'): this {
-    if (access === 'read') stream.grantRead(this);
-    else stream.grantWrite(this);
+    if (access === 'read') {
+      stream.grantRead(this);
+    } else {
+      const write = ['kinesis:ListShards', 'kinesis:PutRecord', 'kinesis:PutRecords'];
+      this.addToRolePolicy(new PolicyStatement({ actions: write, resources: [stream.streamArn] }));
+      if (stream.encryptionKey) this.allowKey(stream.encryptionKey, ['kms:GenerateDataKey']);
+    }
     this.addEnvironment(envName, stream.streamName);
     return this;
   }
 
-  /** Grants reading a Secrets Manager secret (and decrypting it) and puts its ARN in `envName`. */
+  /**
+   * Invokes this function with a Kinesis stream's records through an event source mapping (standard iterator)
+   * and grants what the mapping needs, no more: {@link STREAM_POLLING_ACTIONS} on the stream, decrypting with
+   * its key, and sending to the on-failure queue. The mapping's id is the one CDK's `KinesisEventSource` gives,
+   * so a stack that used it keeps its mapping (a replaced mapping would re-read the stream from its start).
+   */
+  addStreamEventSource(stream: IStream, options: StreamEventSourceOptions): EventSourceMapping {
+    const { onFailure, ...rest } = options;
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: [...STREAM_POLLING_ACTIONS], resources: [stream.streamArn] }),
+    );
+    if (stream.encryptionKey) this.allowKey(stream.encryptionKey, ['kms:Decrypt']);
+    if (onFailure) this.allowSending(onFailure);
+    return this.addEventSourceMapping(`KinesisEventSource:${Names.nodeUniqueId(stream.node)}`, {
+      ...rest,
+      eventSourceArn: stream.streamArn,
+      ...(onFailure ? { onFailure: { bind: () => ({ destination: onFailure.queueArn }) } } : {}),
+    });
+  }
+
+  /** Grants reading a Secrets Manager secret's value (and decrypting it) and puts its ARN in `envName`. */
   bindSecret(secret: ISecret, envName: string): this {
-    secret.grantRead(this);
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
+    if (secret.encryptionKey) this.allowKey(secret.encryptionKey, ['kms:Decrypt'], 'secretsmanager');
     this.addEnvironment(envName, secret.secretArn);
     return this;
   }
@@ -157,30 +235,38 @@ export class SeismoFunction extends NodejsFunction {
     this.addEnvironment(envName, uri);
     return this;
   }
+
+  /** `sqs:SendMessage` on a queue and, if it is encrypted, what a producer needs of its key. */
+  private allowSending(queue: IQueue): void {
+    this.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    if (queue.encryptionMasterKey)
+      this.allowKey(queue.encryptionMasterKey, ['kms:GenerateDataKey', 'kms:Decrypt']);
+  }
+
+  /** Exact KMS actions on one key; with `viaService`, only when that service calls KMS on the function's behalf. */
+  private allowKey(key: IKey, actions: readonly string[], viaService?: string): void {
+    const conditions = viaService
+      ? { StringEquals: { 'kms:ViaService': `${viaService}.${Aws.REGION}.amazonaws.com` } }
+      : undefined;
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [key.keyArn],
+        ...(conditions ? { conditions } : {}),
+      }),
+    );
+  }
 }
 
-/** cdk-nag findings every SeismoFunction has by construction, each acknowledged with the reason it is acceptable. */
-function acknowledgeHouseFindings(fn: SeismoFunction, role: IRole): void {
+/**
+ * cdk-nag findings every SeismoFunction has by construction, each acknowledged with the reason it is
+ * acceptable. `AwsSolutions-IAM5[Resource::*]` is not among them: {@link FunctionRole} acknowledges it on the
+ * statements of resource-less actions alone.
+ */
+function acknowledgeHouseFindings(fn: SeismoFunction): void {
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
     reason:
       'Node 22 is pinned on purpose: the toolchain, local stack, tests and the onnxruntime layer are built and verified on it; moving to Node 24 is a deliberate, tested change.',
   });
-  Validations.of(role).acknowledge(
-    {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only actions without resource-level permissions use "*": X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and Timestream DescribeEndpoints (endpoint discovery).',
-    },
-    {
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        'Added by CDK grant helpers for encrypted tables, queues, topics and streams; the resource is always a specific key ARN.',
-    },
-    {
-      id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-      reason:
-        'Added by CDK grant helpers for encrypted tables, queues, topics and streams; the resource is always a specific key ARN.',
-    },
-  );
 }

@@ -27,6 +27,8 @@ export type TimeseriesStore =
       readonly bucket: string;
       /** Holds the InfluxDB API token; its value is set by an operator after the first deploy. */
       readonly tokenSecret: Secret;
+      /** The URL is http://, allowed for local development by `allowInsecureInflux`. */
+      readonly allowInsecureHttp?: true;
     };
 
 /** Props of {@link SeismoStorage}. */
@@ -117,6 +119,13 @@ export class SeismoStorage extends Construct {
       reason:
         'The token is issued by InfluxDB, not by AWS: rotation needs InfluxDB admin access and is done by operators, who then put the new value here.',
     });
-    return { backend: 'influxdb', url: config.url, org: config.org, bucket: config.bucket, tokenSecret };
+    return {
+      backend: 'influxdb',
+      url: config.url,
+      org: config.org,
+      bucket: config.bucket,
+      tokenSecret,
+      ...(config.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+    };
   }
 }

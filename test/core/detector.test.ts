@@ -349,6 +349,24 @@ describe('Detector', () => {
     },
   );
 
+  it('says what was expected before the spike, not after it, and never below zero for a non-negative series', async () => {
+    // Prepare: a latency series of 108..230 ms, then a spike to 754 ms
+    const random = new Random(13);
+    const events: MeasurementEvent[] = Array.from({ length: 260 }, (_, i) => ({
+      series: 'latency',
+      timestamp: T0 + i * MINUTE,
+      values: { value: i === 210 ? 754 : Math.min(230, Math.max(108, random.normal(160, 30))) },
+      dimensions: {},
+    }));
+    // Act
+    const { transitions } = await detector.detect(events, new Map());
+    // Assess
+    const opened = transitions.find((t) => t.kind === 'opened');
+    expect(opened?.value).toBe(754);
+    expect(opened?.expected.high).toBeLessThan(300);
+    expect(opened?.expected.low).toBeGreaterThanOrEqual(0);
+  });
+
   it('scores a counter by its rate per second, primed by its first reading, a reset not an anomaly', async () => {
     // Prepare: a request counter growing ~600 a minute (10/s), restarted (back to 0) at minute 400
     const random = new Random(12);

@@ -37,6 +37,17 @@ describe('readDetectConfig', () => {
     expect(set).toMatchObject({ stateTtlDays: 7, maxEventAgeDays: 365 });
   });
 
+  it('reads detection settings as JSON, naming the variable when they are invalid', () => {
+    // Act
+    const config = readDetectConfig({ ...BASE, DETECTION_SETTINGS: '{"sensitivity":"low"}' });
+    // Assess
+    expect(config.settings).toEqual({ sensitivity: 'low' });
+    expect(() => readDetectConfig({ ...BASE, DETECTION_SETTINGS: '{"sensitivity":1}' })).toThrow(
+      /DETECTION_SETTINGS: invalid detection settings: sensitivity: /,
+    );
+    expect(() => readDetectConfig({ ...BASE, DETECTION_SETTINGS: 'low' })).toThrow(/DETECTION_SETTINGS: /);
+  });
+
   it.each(['0', '1.5', 'a week', '-3'])('refuses STATE_TTL_DAYS=%s, naming the rule', (value) => {
     // Act / Assess
     expect(() => readDetectConfig({ ...BASE, STATE_TTL_DAYS: value })).toThrow(

@@ -64,6 +64,17 @@ describe('parseConfig', () => {
     expect(config.timeseries).toEqual({ backend: 'influxdb', ...INFLUX_CONTEXT.influx });
   });
 
+  it('takes an http:// InfluxDB URL when allowInsecureInflux says this is local development', () => {
+    // Prepare
+    const influx = { ...INFLUX_CONTEXT.influx, url: 'http://127.0.0.1:8086' };
+
+    // Act
+    const config = parseConfig({ ...defaults(), ...INFLUX_CONTEXT, influx, allowInsecureInflux: 'true' });
+
+    // Assess
+    expect(config.timeseries).toEqual({ backend: 'influxdb', ...influx, allowInsecureHttp: true });
+  });
+
   it.each([
     [{ batchSize: 0 }, 'batchSize must be an integer from 1 to 10000 (got 0)'],
     [{ batchSize: 10001 }, 'batchSize must be an integer from 1 to 10000 (got 10001)'],
@@ -97,6 +108,23 @@ describe('parseConfig', () => {
       { ...INFLUX_CONTEXT, influx: { url: 'https://x', org: '', bucket: 'b' } },
       'influx.org must be a non-empty string',
     ],
+    [
+      { ...INFLUX_CONTEXT, influx: { ...INFLUX_CONTEXT.influx, url: 'http://influx.internal:8086' } },
+      'influx.url must be an https:// URL (got "http://influx.internal:8086"): over http:// the InfluxDB token',
+    ],
+    [
+      {
+        ...INFLUX_CONTEXT,
+        influx: { ...INFLUX_CONTEXT.influx, url: 'http://influx.internal:8086' },
+        allowInsecureInflux: 'false',
+      },
+      'Only for local development, set allowInsecureInflux=true',
+    ],
+    [
+      { ...INFLUX_CONTEXT, stage: 'prod', allowInsecureInflux: true },
+      'allowInsecureInflux is for local development and cannot be true with stage "prod"',
+    ],
+    [{ allowInsecureInflux: 'yes' }, 'allowInsecureInflux must be true or false (got "yes")'],
     [{ streamMode: 'PROVISIONED' }, 'shardCount is required when streamMode is PROVISIONED'],
     [{ shardCount: 2 }, 'shardCount only applies when streamMode is PROVISIONED'],
   ])('rejects %j naming the key and the rule', (override, expected) => {
@@ -106,6 +134,20 @@ describe('parseConfig', () => {
     // Assess
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(expected);
+  });
+
+  it('takes detection settings as an object or a JSON string, and names their problems by path', () => {
+    // Act
+    const config = parseConfig({ ...defaults(), detectionSettings: '{"sensitivity":"high"}' });
+    const problems = problemsOf({
+      ...defaults(),
+      detectionSettings: { overrides: [{ match: { series: 'a' }, openAbove: 2 }] },
+    });
+    // Assess
+    expect(config.detection.settings).toEqual({ sensitivity: 'high' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^detectionSettings\.overrides\.0\.openAbove: .*below 1/),
+    ]);
   });
 
   it('reports every problem at once, in one error message', () => {

@@ -89,11 +89,15 @@ describe('SeismoDetection', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: Match.arrayWith(['dynamodb:PutItem']),
-            Resource: [arnOf('storagepublished'), arnOf('storagestate')],
+            Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+            Resource: arnOf('storagestate'),
+          }),
+          Match.objectLike({
+            Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            Resource: arnOf('storagepublished'),
           }),
           Match.objectLike({ Action: 'sns:Publish', Resource: ref('alertinganomalies') }),
-          Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']) }),
+          Match.objectLike({ Action: 'sqs:SendMessage' }),
           Match.objectLike({ Action: 'timestream:WriteRecords', Resource: arnOf('storagetimestreampoints') }),
           Match.objectLike({
             Action: Match.arrayWith(['kinesis:GetRecords']),
@@ -132,7 +136,7 @@ describe('SeismoDetection with the InfluxDB backend and a model URI', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Action: 'secretsmanager:GetSecretValue',
             Resource: ref('storageinfluxtoken'),
           }),
           Match.objectLike({
@@ -144,6 +148,21 @@ describe('SeismoDetection with the InfluxDB backend and a model URI', () => {
         ]),
       },
     });
+  });
+});
+
+describe('SeismoDetection with an http:// InfluxDB for local development', () => {
+  it('tells the function, which refuses http:// otherwise, that this is local development', () => {
+    // Prepare
+    const influx = { ...INFLUX_CONTEXT.influx, url: 'http://127.0.0.1:8086' };
+
+    // Act
+    const local = functionEnv(synthSeismo({ ...INFLUX_CONTEXT, influx, allowInsecureInflux: true }).template);
+    const deployed = functionEnv(synthSeismo(INFLUX_CONTEXT).template);
+
+    // Assess
+    expect(local).toMatchObject({ INFLUX_URL: 'http://127.0.0.1:8086', SEISMO_ALLOW_INSECURE_INFLUX: '1' });
+    expect(deployed).not.toHaveProperty('SEISMO_ALLOW_INSECURE_INFLUX');
   });
 });
 

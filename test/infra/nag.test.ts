@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config.ts';
 import { SeismoStack } from '../../infra/seismo-stack.ts';
-import { cdkJsonContext, INFLUX_CONTEXT, synthSeismo } from './support.ts';
+import { cdkJsonContext, INFLUX_CONTEXT, synthSeismo, testApp } from './support.ts';
 
 /** Every AwsSolutions finding left after acknowledgements, as "rule at construct path". */
 function unacknowledged(app: App): string[] {
@@ -45,6 +46,27 @@ describe('cdk-nag AwsSolutions checks', () => {
     );
   });
 
+  it.each([
+    ['an action that can be scoped', ['s3:GetObject']],
+    ['X-Ray beside an action that can be scoped', ['xray:PutTraceSegments', 's3:GetObject']],
+  ])(
+    'reports a "*" grant of %s: the Resource::* acknowledgement covers resource-less statements only',
+    (_what, actions) => {
+      // Prepare
+      const app = testApp();
+      const stack = new SeismoStack(app, 'seismo-dev', { config: loadConfig(app.node) });
+      stack.detection.fn.addToRolePolicy(new PolicyStatement({ actions, resources: ['*'] }));
+
+      // Act
+      const findings = unacknowledged(app);
+
+      // Assess
+      expect(findings).toEqual([
+        'AwsSolutions-IAM5[Resource::*] at seismo-dev/detection/detect-role/DefaultPolicy/Resource',
+      ]);
+    },
+  );
+
   it('reports a resource that breaks a rule (the check can fail)', () => {
     // Prepare
     const { app, stack } = synthSeismo();
@@ -62,7 +84,7 @@ describe('cdk synth', () => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'seismo-synth-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('bundles the detector as ESM and passes cdk-nag and CloudFormation validation', () => {
+  it('bundles the detector and the translator as ESM and passes cdk-nag and CloudFormation validation', () => {
     // Prepare: as `npx cdk synth` does it, with bundling and every validation on.
     const app = new App({ context: cdkJsonContext(), outdir });
     const stack = new SeismoStack(app, 'seismo-dev', { config: loadConfig(app.node) });
@@ -78,8 +100,8 @@ describe('cdk synth', () => {
     const bundles = readdirSync(outdir)
       .filter((d) => d.startsWith('asset.') && existsSync(path.join(outdir, d, 'index.mjs')))
       .map((d) => readFileSync(path.join(outdir, d, 'index.mjs'), 'utf8'));
-    // The detector, the retraining steps and the retraining trigger.
-    expect(bundles).toHaveLength(3);
+    // The detector, the translator, the retraining steps and the retraining trigger.
+    expect(bundles).toHaveLength(4);
     for (const bundle of bundles) {
       expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
         true,
@@ -87,5 +109,9 @@ describe('cdk synth', () => {
       expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
       expect(bundle).not.toMatch(/onnxruntime_binding/);
     }
+    // The translator carries its protobuf descriptors: no .proto file is read at run time.
+    expect(bundles.some((b) => b.includes('ExportMetricsServiceRequest') && b.includes('WriteRequest'))).toBe(
+      true,
+    );
   });
 });

@@ -1,14 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Stream } from 'aws-cdk-lib/aws-kinesis';
+import { AttributeType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Stream, StreamEncryption } from 'aws-cdk-lib/aws-kinesis';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { SeismoFunction } from '../../infra/constructs/seismo-function.ts';
+import { SeismoFunction, STREAM_POLLING_ACTIONS } from '../../infra/constructs/seismo-function.ts';
 import { functionEnv, testApp } from './support.ts';
 
 const entry = fileURLToPath(new URL('./fixtures/noop-handler.ts', import.meta.url));
@@ -19,11 +21,19 @@ function fixture(): { stack: Stack; fn: SeismoFunction } {
   return { stack, fn };
 }
 
-const statements = (template: Template): { Action: string | string[]; Resource: unknown }[] =>
-  Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (p) =>
-      (p.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } })
-        .PolicyDocument.Statement,
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** Every statement of every IAM policy in the template, its Action always a list. */
+const statements = (template: Template): (Statement & { Action: string[] })[] =>
+  Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+    (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement.map((s) => ({
+      ...s,
+      Action: [s.Action].flat(),
+    })),
   );
 
 describe('SeismoFunction', () => {
@@ -62,20 +72,84 @@ describe('SeismoFunction', () => {
     );
   });
 
-  it('binds a table read-only: name in the environment, read actions only', () => {
+  it('binds a table with exactly the actions named, and decrypting through DynamoDB only', () => {
     // Prepare
     const { stack, fn } = fixture();
-    const table = new Table(stack, 'table', { partitionKey: { name: 'key', type: AttributeType.STRING } });
+    const table = new Table(stack, 'table', {
+      partitionKey: { name: 'key', type: AttributeType.STRING },
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+    });
 
     // Act
-    fn.bindTable(table, 'THE_TABLE', 'read');
+    fn.bindTable(table, 'THE_TABLE', ['dynamodb:GetItem', 'dynamodb:PutItem']);
     const template = Template.fromStack(stack);
 
     // Assess
     expect(functionEnv(template).THE_TABLE).toEqual({ Ref: expect.stringMatching(/^table/) });
+    const dynamodb = statements(template).filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    expect(dynamodb.map((s) => s.Action)).toEqual([['dynamodb:GetItem', 'dynamodb:PutItem']]);
+    expect(statements(template)).toContainEqual(
+      expect.objectContaining({
+        Action: ['kms:Decrypt'],
+        Condition: { StringEquals: { 'kms:ViaService': expect.anything() } },
+      }),
+    );
+  });
+
+  it('consumes a stream with the polling actions only and may send failed batches to its queue', () => {
+    // Prepare
+    const { stack, fn } = fixture();
+    const stream = new Stream(stack, 'stream', { encryption: StreamEncryption.KMS });
+    const failures = new Queue(stack, 'failures', { encryption: QueueEncryption.KMS });
+
+    // Act
+    fn.addStreamEventSource(stream, {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 10,
+      onFailure: failures,
+    });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^failures'), 'Arn'] } },
+      },
+    });
     const actions = statements(template).flatMap((s) => s.Action);
-    expect(actions).toContain('dynamodb:GetItem');
-    expect(actions).not.toContain('dynamodb:PutItem');
+    expect(actions.filter((a) => a.startsWith('kinesis:')).sort()).toEqual(
+      [...STREAM_POLLING_ACTIONS].sort(),
+    );
+    expect(actions.filter((a) => a.startsWith('sqs:'))).toEqual(['sqs:SendMessage']);
+    expect(actions.filter((a) => a.startsWith('kms:')).sort()).toEqual([
+      'kms:Decrypt',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ]);
+  });
+
+  it('keeps X-Ray\'s "*" grant in a policy of its own and any other "*" grant in the default policy', () => {
+    // Prepare
+    const { stack, fn } = fixture();
+
+    // Act
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListAllMyBuckets'], resources: ['*'] }));
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+
+    // Assess
+    const starActions = Object.fromEntries(
+      Object.entries(policies).map(([id, p]) => [
+        id.replace(/[0-9A-F]{8}$/, ''),
+        (
+          p.Properties as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }
+        ).PolicyDocument.Statement.filter((s) => s.Resource === '*').map((s) => s.Action),
+      ]),
+    );
+    expect(starActions).toEqual({
+      fnroleDefaultPolicy: ['s3:ListAllMyBuckets'],
+      fnrolexraytracing: [['xray:PutTelemetryRecords', 'xray:PutTraceSegments']],
+    });
   });
 
   it('binds topic, queue, stream and secret: each grants and sets its variable', () => {

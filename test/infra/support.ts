@@ -48,17 +48,18 @@ export const INFLUX_CONTEXT = {
 };
 
 /**
- * The environment variables of the only Lambda function in a template, or of the detector when the stack has
- * several (fails if there is not exactly one such function).
+ * The environment variables of the only Lambda function in a template, or of the detector in a whole stack
+ * (which also has the translator); fails if that is not exactly one function.
  */
 export function functionEnv(template: Template): Record<string, unknown> {
   const all = Object.values(template.findResources('AWS::Lambda::Function'));
-  const detector = (f: (typeof all)[number]) =>
-    String((f.Properties as { Description?: string } | undefined)?.Description ?? '').startsWith(
-      'Seismo detector',
-    );
-  const fns = all.length > 1 ? all.filter(detector) : all;
-  if (fns.length !== 1) throw new Error(`expected one Lambda function, found ${fns.length}`);
+  const fns =
+    all.length === 1
+      ? all
+      : all.filter((fn) =>
+          String((fn.Properties as { Description?: string }).Description).startsWith('Seismo detector'),
+        );
+  if (fns.length !== 1) throw new Error(`expected one (detector) function, found ${fns.length}`);
   const props = fns[0]?.Properties as { Environment?: { Variables?: Record<string, unknown> } } | undefined;
   return props?.Environment?.Variables ?? {};
 }

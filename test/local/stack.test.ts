@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStateStore } from '../../adapters/dynamodb-state-store.ts';
 import type { CliIo } from '../../cli/command.ts';
@@ -13,6 +14,7 @@ import { type Emulators, startEmulators } from '../../local/emulators.ts';
 import { CPU_SPIKE_CSV, CPU_SPIKE_INCIDENT, CPU_SPIKE_ROWS } from '../../local/samples/cpu-spike.ts';
 import { type LocalStack, stackInfoOf, startLocalStack } from '../../local/stack.ts';
 import { writeStackInfo } from '../../local/stack-info.ts';
+import { terminalControlsIn } from '../support/terminal-controls.ts';
 import { processExists, waitUntil } from '../support/wait-until.ts';
 
 const START = Date.UTC(2026, 10, 16);
@@ -102,6 +104,31 @@ describe('local stack', () => {
     expect(stack.failedBatches).toEqual([]);
   });
 
+  it('prints a hostile partition key and reason escaped, one line per dead letter', async () => {
+    // Prepare: clear the screen, retitle the window, forge an alert line, reverse the text after it.
+    const hostile = 'k\x1b[2J\x1b]0;pwned\x07\r\n▲ OPENED    prod\u009b31m\u202Eevil';
+    const before = stack.deadLetters.entries.length;
+
+    // Act
+    await stack.kinesis.send(
+      new PutRecordCommand({
+        StreamName: stack.streamName,
+        PartitionKey: hostile,
+        Data: new TextEncoder().encode(`{"series": "${hostile.slice(0, 4)}\u0007", "oops`),
+      }),
+    );
+    await waitUntil('the dead letter', () => stack.deadLetters.entries.length > before);
+
+    // Assess
+    expect(stack.deadLetters.entries.at(-1)?.partitionKey).toBe(hostile);
+    const printed = terminal();
+    expect(terminalControlsIn(printed).filter((c) => c !== 'U+000A')).toEqual([]);
+    const line = printed.split('\n').find((l) => l.startsWith('dead letter'));
+    expect(line).toContain(
+      '(partition key k\\x1b[2J\\x1b]0;pwned\\x07\\r\\n▲ OPENED    prod\\x9b31m\\u202eevil)',
+    );
+  });
+
   it('serves health, series, scores by time range and alerts over HTTP', async () => {
     // Prepare
     const from = new Date(START + CPU_SPIKE_INCIDENT.from * STEP_MS).toISOString();
@@ -121,7 +148,7 @@ describe('local stack', () => {
 
     // Assess
     expect(health).toMatchObject({ status: 200, body: { status: 'ok', streamName: stack.streamName } });
-    expect(series.body).toEqual({ series: ['demo'] });
+    expect(series.body).toEqual({ series: [{ name: 'demo', channels: ['value'] }] });
     const points = scores.body.points as ScoredPoint[];
     expect(points).toHaveLength(CPU_SPIKE_INCIDENT.to - CPU_SPIKE_INCIDENT.from);
     expect(points.every((p) => p.anomalous)).toBe(true);
