@@ -24,6 +24,12 @@ const TIMESTREAM_ENDPOINTS: ResourcelessHome = {
     'Timestream endpoint discovery: DescribeEndpoints has no resource-level permissions, so IAM requires "*".',
 };
 
+const CLOUDWATCH_METRIC_DATA: ResourcelessHome = {
+  policy: 'cloudwatch-metric-data',
+  reason:
+    "Retraining's watch reads the detector's metrics: GetMetricData has no resource-level permissions, so IAM requires \"*\".",
+};
+
 /**
  * Actions IAM cannot scope to a resource, so they must be granted on `"*"`; each kind is kept in a policy of
  * its own with the reason cdk-nag's `AwsSolutions-IAM5[Resource::*]` finding on it is acceptable.
@@ -32,6 +38,7 @@ const RESOURCELESS_ACTIONS: Readonly<Record<string, ResourcelessHome>> = {
   'xray:PutTraceSegments': XRAY,
   'xray:PutTelemetryRecords': XRAY,
   'timestream:DescribeEndpoints': TIMESTREAM_ENDPOINTS,
+  'cloudwatch:GetMetricData': CLOUDWATCH_METRIC_DATA,
 };
 
 /**
