@@ -27,7 +27,7 @@ const TIMESTREAM_ENDPOINTS: ResourcelessHome = {
 const CLOUDWATCH_METRIC_DATA: ResourcelessHome = {
   policy: 'cloudwatch-metric-data',
   reason:
-    "Retraining's watch reads the detector's metrics: GetMetricData has no resource-level permissions, so IAM requires \"*\".",
+    'Retraining\'s watch reads the detector\'s metrics: GetMetricData has no resource-level permissions, so IAM requires "*".',
 };
 
 /**

@@ -92,8 +92,8 @@ describe('grantChampionRead', () => {
     const detector = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
       String((f.Properties as { Description?: string }).Description).startsWith('Seismo detector'),
     );
-    const env = (detector?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
-      .Variables;
+    const env = (detector as { Properties: { Environment: { Variables: Record<string, unknown> } } })
+      .Properties.Environment.Variables;
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['LEARNING_BUCKET', 'REGISTRY_TABLE']));
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
