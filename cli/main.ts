@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { alertsCommand } from './alerts-command.ts';
 import { CliError, type CliIo, type Command, processIo } from './command.ts';
+import { modelsCommand } from './models-command.ts';
 import { replayCommand } from './replay-command.ts';
+import { retrainCommand } from './retrain-command.ts';
 import { routesCommand } from './routes-command.ts';
 import { scoreCommand } from './score-command.ts';
 import { sendCommand } from './send-command.ts';
@@ -14,6 +16,8 @@ export const COMMANDS: readonly Command[] = [
   sendCommand,
   routesCommand,
   alertsCommand,
+  modelsCommand,
+  retrainCommand,
 ];
 
 /** The version of this Seismo, from its package.json. */

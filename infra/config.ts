@@ -31,6 +31,7 @@ export const CONFIG_KEYS = [
   'ingestion',
   'kafka',
   'dbPoller',
+  'retrainAutoencoderOnFargate',
 ] as const;
 
 /** Raised when the CDK context does not describe a deployable Seismo; the message lists every bad key and rule. */
@@ -195,6 +196,13 @@ const RawConfigSchema = z.object({
   ingestion: z.preprocess(fromCliObject, IngestionSchema).optional(),
   kafka: z.preprocess(fromCliObject, KafkaConfigSchema).optional(),
   dbPoller: z.preprocess(fromCliObject, DbPollerConfigSchema).optional(),
+  // `-c retrainAutoencoderOnFargate=true` arrives as a string.
+  retrainAutoencoderOnFargate: z
+    .preprocess(
+      (v) => (v === 'true' ? true : v === 'false' ? false : v),
+      z.boolean({ error: 'retrainAutoencoderOnFargate must be true or false' }),
+    )
+    .optional(),
 });
 
 /** Rules that tie keys together; checked on the raw values so they are reported alongside per-key problems. */
@@ -309,6 +317,10 @@ export interface SeismoConfig {
   readonly kafka?: KafkaConfig;
   /** A database table polled into the stream; none unless the `dbPoller` key is set. */
   readonly dbPoller?: DbPollerConfig;
+  readonly retraining: {
+    /** Train the autoencoder on every row in a Fargate task instead of a sample in Lambda. */
+    readonly autoencoderOnFargate: boolean;
+  };
 }
 
 function toConfig(raw: RawConfig): SeismoConfig {
@@ -361,6 +373,7 @@ function toConfig(raw: RawConfig): SeismoConfig {
     },
     ...(raw.kafka === undefined ? {} : { kafka: raw.kafka }),
     ...(raw.dbPoller === undefined ? {} : { dbPoller: raw.dbPoller }),
+    retraining: { autoencoderOnFargate: raw.retrainAutoencoderOnFargate ?? false },
   };
 }
 

@@ -8,6 +8,7 @@ import { IngestSources } from './constructs/ingest-sources.ts';
 import { IngestionApi } from './constructs/ingestion-api.ts';
 import { SeismoObservability } from './constructs/observability.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
+import { SeismoRetraining } from './constructs/retraining.ts';
 import { SeismoStorage } from './constructs/storage.ts';
 import { SeismoStream, STREAM_RETENTION } from './constructs/stream.ts';
 
@@ -32,6 +33,8 @@ export class SeismoStack extends Stack {
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
+  /** Archive, registry and the retraining state machine. */
+  readonly retraining: SeismoRetraining;
   /** The ingestion API: events straight to the stream, protocols through the translator. */
   readonly ingestion: IngestionApi;
   /** Alarms (to the ops topic) and dashboards; other constructs add theirs with its `monitor*` methods. */
@@ -66,6 +69,14 @@ export class SeismoStack extends Stack {
       timeseries: this.storage.timeseries,
       onnxLayer: onnx.layer,
       removalPolicy,
+    });
+
+    this.retraining = new SeismoRetraining(this, 'retraining', {
+      stream: this.ingest.stream,
+      detector: this.detection.fn,
+      onnxLayer: onnx.layer,
+      removalPolicy,
+      autoencoderOnFargate: config.retraining.autoencoderOnFargate,
     });
 
     this.ingestion = new IngestionApi(this, 'ingestion', {
@@ -138,6 +149,18 @@ export class SeismoStack extends Stack {
     new CfnOutput(this, 'ops-topic-arn', {
       value: this.observability.opsTopic.topicArn,
       description: 'Alarm notifications: subscribe the on-call pager or email here',
+    });
+    new CfnOutput(this, 'learning-bucket', {
+      value: this.retraining.bucket.bucketName,
+      description: 'Archive, retraining runs and model registry artifacts (seismo models --bucket)',
+    });
+    new CfnOutput(this, 'registry-table', {
+      value: this.retraining.registryTable.tableName,
+      description: 'Model registry pointers and promotion log (seismo models --table)',
+    });
+    new CfnOutput(this, 'retraining-state-machine-arn', {
+      value: this.retraining.stateMachine.stateMachineArn,
+      description: 'Retraining state machine (seismo retrain --state-machine)',
     });
   }
 }

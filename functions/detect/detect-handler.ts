@@ -23,7 +23,8 @@ export interface DetectHandlerDeps {
   readonly alerts: AlertPublisher;
   readonly deadLetters: DeadLetterSink;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
-  readonly metrics?: Pick<Metrics, 'addMetric' | 'addDimension'>;
+  /** EMF metrics; `singleMetric` (when given) carries the per-reason and per-severity counts. */
+  readonly metrics?: Pick<Metrics, 'addMetric' | 'addDimension'> & Partial<Pick<Metrics, 'singleMetric'>>;
   /** Most series kept warm; the longest-cached are dropped beyond it. 50 000 by default. */
   readonly maxCachedSeries?: number;
   /** The receiving clock events are checked against; `Date.now` by default. */
@@ -104,6 +105,11 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
     const dead = rejected.filter((r) => r.recordIndex < failedFrom);
     if (dead.length > 0) {
       logRejections(dead);
+      countBy(
+        'RecordsRejectedByReason',
+        'Reason',
+        dead.map((r) => r.kind),
+      );
       try {
         await deps.deadLetters.send(
           dead.map(({ reason, data, sequenceNumber, partitionKey }) => ({
@@ -300,10 +306,30 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
       metrics.addMetric('ShadowAboveOpen', MetricUnit.Count, shadowAboveOpen);
       metrics.addMetric('LiveAboveOpen', MetricUnit.Count, liveAboveOpen);
     }
-    const opened = transitions.filter((t) => t.kind === 'opened').length;
+    const opened = transitions.filter((t) => t.kind === 'opened');
     const resolved = transitions.filter((t) => t.kind === 'resolved').length;
-    metrics.addMetric('AnomaliesOpened', MetricUnit.Count, opened);
+    metrics.addMetric('AnomaliesOpened', MetricUnit.Count, opened.length);
     metrics.addMetric('AnomaliesResolved', MetricUnit.Count, resolved);
+    countBy(
+      'AnomaliesOpenedBySeverity',
+      'Severity',
+      opened.map((t) => t.severity),
+    );
+  }
+
+  /**
+   * Counts of `values` as one metric per value of a bounded dimension (a rejection kind, a severity; never
+   * a series), each flushed on its own so the batch's other metrics keep their dimensions.
+   */
+  function countBy(metric: string, dimension: string, values: readonly string[]): void {
+    if (!metrics?.singleMetric || values.length === 0) return;
+    const counts = new Map<string, number>();
+    for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+    for (const [value, count] of counts) {
+      const single = metrics.singleMetric();
+      single.addDimension(dimension, value);
+      single.addMetric(metric, MetricUnit.Count, count);
+    }
   }
 
   function countOutcome(outcome: BatchOutcome, latencyMs: number): void {

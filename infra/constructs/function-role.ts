@@ -40,6 +40,12 @@ export const VPC_NETWORKING_ACTIONS = [
   'ec2:UnassignPrivateIpAddresses',
 ] as const;
 
+const CLOUDWATCH_METRIC_DATA: ResourcelessHome = {
+  policy: 'cloudwatch-metric-data',
+  reason:
+    'Retraining\'s watch reads the detector\'s metrics: GetMetricData has no resource-level permissions, so IAM requires "*".',
+};
+
 /**
  * Actions IAM cannot scope to a resource, so they must be granted on `"*"`; each kind is kept in a policy of
  * its own with the reason cdk-nag's `AwsSolutions-IAM5[Resource::*]` finding on it is acceptable.
@@ -49,6 +55,7 @@ const RESOURCELESS_ACTIONS: Readonly<Record<string, ResourcelessHome>> = {
   'xray:PutTelemetryRecords': XRAY,
   'timestream:DescribeEndpoints': TIMESTREAM_ENDPOINTS,
   ...Object.fromEntries(VPC_NETWORKING_ACTIONS.map((action) => [action, VPC_NETWORKING])),
+  'cloudwatch:GetMetricData': CLOUDWATCH_METRIC_DATA,
 };
 
 /**

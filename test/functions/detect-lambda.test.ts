@@ -139,6 +139,8 @@ describe('detect Lambda entry point', () => {
       .map((line) => JSON.parse(line) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } });
     expect(emf.length).toBeGreaterThan(0);
     const dimensionSets = emf.flatMap((e) => e._aws.CloudWatchMetrics.flatMap((m) => m.Dimensions));
-    expect(new Set(dimensionSets.flat())).toEqual(new Set(['service', 'ModelVersion']));
+    // Bounded dimensions only: the model version, and a rejection's kind on the per-reason count.
+    expect(new Set(dimensionSets.flat())).toEqual(new Set(['service', 'ModelVersion', 'Reason']));
+    expect(dimensionSets).toContainEqual(['service', 'Reason']);
   });
 });

@@ -110,7 +110,8 @@ describe('cdk synth', () => {
     const bundles = readdirSync(outdir)
       .filter((d) => d.startsWith('asset.') && existsSync(path.join(outdir, d, 'index.mjs')))
       .map((d) => readFileSync(path.join(outdir, d, 'index.mjs'), 'utf8'));
-    expect(bundles).toHaveLength(2);
+    // The detector, the translator, the retraining steps and the retraining trigger.
+    expect(bundles).toHaveLength(4);
     for (const bundle of bundles) {
       expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
         true,
