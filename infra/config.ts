@@ -1,5 +1,12 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import {
+  AllowListSchema,
+  type MappingRules,
+  MappingRulesOverridesSchema,
+  parseMappingRules,
+} from '../core/ingest/mapping-rules.ts';
+import type { AllowList } from '../core/ingest/to-events.ts';
 import { type DetectionSettings, DetectionSettingsSchema } from '../core/sensitivity.ts';
 import { influxUrlProblem } from '../functions/detect/influx-url.ts';
 import { unknownKeyProblems } from './context-keys.ts';
@@ -9,6 +16,11 @@ import {
   type KafkaConfig,
   KafkaConfigSchema,
 } from './ingest-sources-config.ts';
+import {
+  API_KEY_ID_STAND_IN,
+  MAX_MAPPING_ENV_BYTES,
+  translatorMappingEnvironment,
+} from './translator-environment.ts';
 
 /** Lambda's limit on all environment variables together is 4 KB; the settings travel in one of them. */
 const MAX_SETTINGS_BYTES = 3_072;
@@ -29,6 +41,7 @@ export const CONFIG_KEYS = [
   'modelS3Uri',
   'detectionSettings',
   'ingestion',
+  'mappingRules',
   'kafka',
   'dbPoller',
   'retrainAutoencoderOnFargate',
@@ -128,8 +141,13 @@ const ProducerSchema = z.object(
     rateLimit: intBetween('ingestion.producers[].rateLimit', 1, 10_000).optional(),
     burstLimit: intBetween('ingestion.producers[].burstLimit', 1, 5_000).optional(),
     quotaPerDay: intBetween('ingestion.producers[].quotaPerDay', 1, 1_000_000_000).optional(),
+    seriesCap: intBetween('ingestion.producers[].seriesCap', 0, 10_000_000).optional(),
+    allowList: AllowListSchema.optional(),
   },
-  { error: 'ingestion.producers[] must be objects {name, rateLimit?, burstLimit?, quotaPerDay?}' },
+  {
+    error:
+      'ingestion.producers[] must be objects {name, rateLimit?, burstLimit?, quotaPerDay?, seriesCap?, allowList?}',
+  },
 );
 
 const IngestionSchema = z.object(
@@ -142,8 +160,9 @@ const IngestionSchema = z.object(
       .min(1, 'ingestion.producers must name at least one producer')
       .optional(),
     seriesCap: intBetween('ingestion.seriesCap', 1, 10_000_000).optional(),
+    allowList: AllowListSchema.optional(),
   },
-  { error: 'ingestion must be an object {rateLimit?, burstLimit?, producers?, seriesCap?}' },
+  { error: 'ingestion must be an object {rateLimit?, burstLimit?, producers?, seriesCap?, allowList?}' },
 );
 
 const RawConfigSchema = z.object({
@@ -194,6 +213,13 @@ const RawConfigSchema = z.object({
     })
     .optional(),
   ingestion: z.preprocess(fromCliObject, IngestionSchema).optional(),
+  mappingRules: z
+    .preprocess(
+      fromCliObject,
+      z.looseObject({}, { error: 'mappingRules must be an object (see core/ingest/mapping-rules.ts)' }),
+    )
+    .pipe(MappingRulesOverridesSchema)
+    .optional(),
   kafka: z.preprocess(fromCliObject, KafkaConfigSchema).optional(),
   dbPoller: z.preprocess(fromCliObject, DbPollerConfigSchema).optional(),
   // `-c retrainAutoencoderOnFargate=true` arrives as a string.
@@ -279,6 +305,10 @@ export interface ProducerConfig {
   readonly burstLimit: number;
   /** Requests per day. */
   readonly quotaPerDay: number;
+  /** Distinct series this producer's key may create, instead of the ingestion-wide cap. */
+  readonly seriesCap?: number;
+  /** This producer's metric and label allow-list, instead of the ingestion-wide one. */
+  readonly allowList?: AllowList;
 }
 
 /** The ingestion API's throttling, producers and per-tenant series cap. */
@@ -289,6 +319,8 @@ export interface IngestionConfig {
   readonly producers: readonly ProducerConfig[];
   /** Distinct series one API key may create. */
   readonly seriesCap: number;
+  /** Metrics and labels every producer without an allow-list of its own may send; all when absent. */
+  readonly allowList?: AllowList;
 }
 
 /** Ingestion defaults: one producer, `default`. */
@@ -313,6 +345,8 @@ export interface SeismoConfig {
     readonly settings?: DetectionSettings;
   };
   readonly ingestion: IngestionConfig;
+  /** How the translator (and Kafka's protocol records) map samples to events; the defaults when absent. */
+  readonly mappingRules?: MappingRules;
   /** A Kafka topic (MSK or self-managed) read into the stream; none unless the `kafka` key is set. */
   readonly kafka?: KafkaConfig;
   /** A database table polled into the stream; none unless the `dbPoller` key is set. */
@@ -369,8 +403,12 @@ function toConfig(raw: RawConfig): SeismoConfig {
           rateLimit: p.rateLimit ?? 100,
           burstLimit: p.burstLimit ?? 200,
           quotaPerDay: p.quotaPerDay ?? 5_000_000,
+          ...(p.seriesCap === undefined ? {} : { seriesCap: p.seriesCap }),
+          ...(p.allowList === undefined ? {} : { allowList: p.allowList }),
         })) ?? DEFAULT_INGESTION.producers,
+      ...(raw.ingestion?.allowList === undefined ? {} : { allowList: raw.ingestion.allowList }),
     },
+    ...(raw.mappingRules === undefined ? {} : { mappingRules: parseMappingRules(raw.mappingRules) }),
     ...(raw.kafka === undefined ? {} : { kafka: raw.kafka }),
     ...(raw.dbPoller === undefined ? {} : { dbPoller: raw.dbPoller }),
     retraining: { autoencoderOnFargate: raw.retrainAutoencoderOnFargate ?? false },
@@ -396,7 +434,15 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SeismoConfi
     ...crossKeyProblems(raw),
   ];
   if (!result.success || problems.length > 0) throw new SeismoConfigError(problems);
-  return toConfig(result.data);
+  const config = toConfig(result.data);
+  const mappingEnv = translatorMappingEnvironment(config, () => API_KEY_ID_STAND_IN);
+  const bytes = Object.entries(mappingEnv).reduce((n, [name, value]) => n + name.length + value.length, 0);
+  if (bytes > MAX_MAPPING_ENV_BYTES) {
+    throw new SeismoConfigError([
+      `mappingRules and the ingestion allow-lists and series caps take ${bytes} bytes of the translator's environment, over the ${MAX_MAPPING_ENV_BYTES} that fit beside its other variables (Lambda allows 4 KB in all): shorten the patterns or share one allow-list (ingestion.allowList)`,
+    ]);
+  }
+  return config;
 }
 
 /**

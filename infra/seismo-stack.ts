@@ -81,6 +81,7 @@ export class SeismoStack extends Stack {
 
     this.ingestion = new IngestionApi(this, 'ingestion', {
       config: config.ingestion,
+      ...(config.mappingRules ? { mappingRules: config.mappingRules } : {}),
       stream: this.ingest.stream,
       streamKey: this.ingest.key,
       stageName: config.stage,
@@ -113,6 +114,7 @@ export class SeismoStack extends Stack {
 
     this.sources = new IngestSources(this, 'sources', {
       kafka: config.kafka,
+      ...(config.mappingRules ? { mappingRules: config.mappingRules } : {}),
       dbPoller: config.dbPoller,
       stream: this.ingest.stream,
       removalPolicy,

@@ -80,6 +80,21 @@ const MappingRulesSchema = z.strictObject({
   booleanFields: z.enum(['number', 'ignore'], { error: 'must be "number" or "ignore"' }),
 });
 
+/**
+ * Mapping rules as a deploy configuration gives them: any subset of the keys, the rest from the defaults. The
+ * CDK config validates the `mappingRules` context key with it, so a bad rule fails `cdk synth`, not a cold start.
+ */
+export const MappingRulesOverridesSchema = MappingRulesSchema.partial();
+
+/**
+ * A metric and label allow-list (see {@link AllowList} in to-events.ts): metric patterns are anchored regular
+ * expressions, labels plain names. Shared by the deploy configuration and the translator's ALLOW_LISTS.
+ */
+export const AllowListSchema = z.strictObject({
+  metrics: z.array(regex).optional(),
+  labels: labelList.optional(),
+});
+
 /** Thrown for mapping rules that cannot be used; lists every key and rule broken. */
 export class MappingRulesError extends Error {
   override readonly name = 'MappingRulesError';

@@ -6,6 +6,11 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { SqsDeadLetterQueue } from '../../adapters/sqs-dead-letter-queue.ts';
+import {
+  DEFAULT_MAPPING_RULES,
+  type MappingRules,
+  parseMappingRules,
+} from '../../core/ingest/mapping-rules.ts';
 import type { PayloadFormats } from '../../core/kafka/kafka-payload.ts';
 import type { LambdaKafkaEvent } from '../../core/kafka/kafka-records.ts';
 import type { KafkaBatchResponse } from '../../core/kafka/partial-failures.ts';
@@ -56,8 +61,21 @@ export function readKafkaIngestConfig(
   };
 }
 
-/** JSON events and the translator's protocols, with its default mapping rules. */
-const FORMATS = kafkaFormats();
+/** The translator's mapping rules from MAPPING_RULES (the stack sets the same JSON on both); else its defaults. */
+export function readMappingRules(env: NodeJS.ProcessEnv = process.env): MappingRules {
+  const text = env.MAPPING_RULES;
+  if (text === undefined || text === '') return DEFAULT_MAPPING_RULES;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new KafkaConfigError('environment variable MAPPING_RULES must be a JSON object');
+  }
+  return parseMappingRules(json);
+}
+
+/** JSON events and the translator's protocols, mapped by the same rules as the translator's. */
+const FORMATS = kafkaFormats(readMappingRules());
 
 const logger = new Logger({ serviceName: 'seismo-kafka-ingest' });
 const tracer = new Tracer({ serviceName: 'seismo-kafka-ingest' });

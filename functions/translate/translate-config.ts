@@ -1,4 +1,4 @@
-import { type MappingRules, parseMappingRules } from '../../core/ingest/mapping-rules.ts';
+import { AllowListSchema, type MappingRules, parseMappingRules } from '../../core/ingest/mapping-rules.ts';
 import type { AllowList } from '../../core/ingest/to-events.ts';
 
 /** The translate function's configuration, from its environment. */
@@ -60,13 +60,22 @@ export function readTranslateConfig(env: NodeJS.ProcessEnv = process.env): Trans
       throw new TranslateConfigError(`SERIES_CAPS.${tenant} must be a whole number >= 0`);
     }
   }
+  const allowLists: Record<string, AllowList> = {};
+  for (const [tenant, list] of Object.entries(jsonObject('ALLOW_LISTS'))) {
+    const parsed = AllowListSchema.safeParse(list);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${[tenant, ...i.path].join('.')}: ${i.message}`);
+      throw new TranslateConfigError(`environment variable ALLOW_LISTS: ${problems.join('; ')}`);
+    }
+    allowLists[tenant] = parsed.data;
+  }
   return {
     streamName: required('STREAM_NAME'),
     seriesTable: required('SERIES_TABLE'),
     seriesCap,
     seriesCaps: seriesCaps as Record<string, number>,
     rules: parseMappingRules(jsonObject('MAPPING_RULES')),
-    allowLists: jsonObject('ALLOW_LISTS') as Record<string, AllowList>,
+    allowLists,
     ...(env.FIREHOSE_ACCESS_KEY_SECRET_ARN
       ? { firehoseAccessKeySecretArn: env.FIREHOSE_ACCESS_KEY_SECRET_ARN }
       : {}),

@@ -12,6 +12,8 @@ import type { SeismoObservability } from './observability.ts';
 /** Props of {@link IngestSources}. */
 export interface IngestSourcesProps {
   readonly kafka?: SeismoConfig['kafka'];
+  /** The translator's mapping rules, which Kafka records in its protocols follow too. */
+  readonly mappingRules?: SeismoConfig['mappingRules'];
   readonly dbPoller?: SeismoConfig['dbPoller'];
   readonly stream: IStream;
   readonly removalPolicy: RemovalPolicy;
@@ -33,6 +35,7 @@ export class IngestSources extends Construct {
       const network = kafka.vpc ? this.network('kafka', kafka.vpc) : undefined;
       this.kafka = new SeismoKafkaIngest(this, 'kafka', {
         config: kafka,
+        ...(props.mappingRules ? { mappingRules: props.mappingRules } : {}),
         stream,
         removalPolicy,
         ...(kafka.secretArn

@@ -30,7 +30,9 @@ import { Construct } from 'constructs';
 import { SERIES_KEY_ATTRIBUTE } from '../../adapters/ingest/dynamodb-series-registry.ts';
 import { API_ROUTES, type ApiRoute, BINARY_MEDIA_TYPES, IAM_PREFIX } from '../../core/ingest/api-routes.ts';
 import { eventsRequestJsonSchema, type JsonSchema } from '../../core/ingest/event-json-schema.ts';
+import type { MappingRules } from '../../core/ingest/mapping-rules.ts';
 import type { IngestionConfig } from '../config.ts';
+import { translatorMappingEnvironment } from '../translator-environment.ts';
 import {
   CLIENT_ERROR_RESPONSE_TEMPLATE,
   PUT_RECORDS_RESPONSE_TEMPLATE,
@@ -47,6 +49,8 @@ export const TRANSLATE_ENTRY = fileURLToPath(
 /** Props of {@link IngestionApi}. */
 export interface IngestionApiProps {
   readonly config: IngestionConfig;
+  /** The translator's mapping rules (context key `mappingRules`); its defaults when absent. */
+  readonly mappingRules?: MappingRules;
   /** The ingest stream and the key it is encrypted with. */
   readonly stream: IStream;
   readonly streamKey: IKey;
@@ -209,6 +213,13 @@ export class IngestionApi extends Construct {
       });
       return key;
     });
+    // Tenants are API key ids, known only once the keys exist; MAPPING_RULES, ALLOW_LISTS and SERIES_CAPS.
+    const keyIds = new Map(config.producers.map((p, i) => [p.name, this.apiKeys[i]?.keyId ?? '']));
+    const mappingEnv = translatorMappingEnvironment(
+      { ingestion: config, ...(props.mappingRules ? { mappingRules: props.mappingRules } : {}) },
+      (producer) => keyIds.get(producer) ?? '',
+    );
+    for (const [name, value] of Object.entries(mappingEnv)) this.translator.addEnvironment(name, value);
     acknowledgeApiFindings(this.api);
   }
 

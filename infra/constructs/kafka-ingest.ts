@@ -15,6 +15,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { MappingRules } from '../../core/ingest/mapping-rules.ts';
 import type { KafkaConfig } from '../ingest-sources-config.ts';
 import { SeismoFunction } from './seismo-function.ts';
 
@@ -46,6 +47,8 @@ export interface KafkaNetwork {
 /** Props of {@link SeismoKafkaIngest}. */
 export interface SeismoKafkaIngestProps {
   readonly config: KafkaConfig;
+  /** The translator's mapping rules, for records in its protocols; its defaults when absent. */
+  readonly mappingRules?: MappingRules;
   readonly stream: IStream;
   /** SASL/SCRAM (or basic, or mTLS) credentials of the brokers; required for brokers on the internet. */
   readonly secret?: ISecret;
@@ -108,7 +111,10 @@ export class SeismoKafkaIngest extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(60),
       logRemovalPolicy: removalPolicy,
-      environment: { KAFKA_AGGREGATE: config.aggregate ? '1' : '0' },
+      environment: {
+        KAFKA_AGGREGATE: config.aggregate ? '1' : '0',
+        ...(props.mappingRules ? { MAPPING_RULES: JSON.stringify(props.mappingRules) } : {}),
+      },
     });
     this.fn.bindStream(props.stream, 'STREAM_NAME', 'write').bindQueue(this.deadLetterQueue, 'DLQ_URL');
 
