@@ -15,6 +15,8 @@ import {
   DbPollerConfigSchema,
   type KafkaConfig,
   KafkaConfigSchema,
+  type MetricStreamConfig,
+  MetricStreamConfigSchema,
 } from './ingest-sources-config.ts';
 import {
   API_KEY_ID_STAND_IN,
@@ -44,6 +46,7 @@ export const CONFIG_KEYS = [
   'mappingRules',
   'kafka',
   'dbPoller',
+  'metricStream',
   'retrainAutoencoderOnFargate',
 ] as const;
 
@@ -222,6 +225,7 @@ const RawConfigSchema = z.object({
     .optional(),
   kafka: z.preprocess(fromCliObject, KafkaConfigSchema).optional(),
   dbPoller: z.preprocess(fromCliObject, DbPollerConfigSchema).optional(),
+  metricStream: z.preprocess(fromCliObject, MetricStreamConfigSchema).optional(),
   // `-c retrainAutoencoderOnFargate=true` arrives as a string.
   retrainAutoencoderOnFargate: z
     .preprocess(
@@ -351,6 +355,8 @@ export interface SeismoConfig {
   readonly kafka?: KafkaConfig;
   /** A database table polled into the stream; none unless the `dbPoller` key is set. */
   readonly dbPoller?: DbPollerConfig;
+  /** A CloudWatch metric stream into the translator through Firehose; none unless `metricStream` is set. */
+  readonly metricStream?: MetricStreamConfig;
   readonly retraining: {
     /** Train the autoencoder on every row in a Fargate task instead of a sample in Lambda. */
     readonly autoencoderOnFargate: boolean;
@@ -411,6 +417,7 @@ function toConfig(raw: RawConfig): SeismoConfig {
     ...(raw.mappingRules === undefined ? {} : { mappingRules: parseMappingRules(raw.mappingRules) }),
     ...(raw.kafka === undefined ? {} : { kafka: raw.kafka }),
     ...(raw.dbPoller === undefined ? {} : { dbPoller: raw.dbPoller }),
+    ...(raw.metricStream === undefined ? {} : { metricStream: raw.metricStream }),
     retraining: { autoencoderOnFargate: raw.retrainAutoencoderOnFargate ?? false },
   };
 }

@@ -142,3 +142,51 @@ export const DbPollerConfigSchema = z.object(
 
 /** The validated `dbPoller` configuration. */
 export type DbPollerConfig = z.output<typeof DbPollerConfigSchema> & { readonly source: PollerSource };
+
+// CloudWatch's namespace rules: 1-255 characters, no leading colon, not AWS/ unless AWS's own.
+const namespace = z
+  .string({ error: 'metricStream namespaces must be strings' })
+  .regex(
+    /^[^:][^\s]{0,254}$/,
+    'metricStream namespaces must be 1-255 characters without spaces, not starting with ":"',
+  );
+
+/** The `metricStream` context key: a CloudWatch metric stream delivered through Firehose to the translator. */
+export const MetricStreamConfigSchema = z
+  .object(
+    {
+      outputFormat: z
+        .enum(['json', 'opentelemetry1.0'], {
+          error: 'metricStream.outputFormat must be "json" or "opentelemetry1.0"',
+        })
+        .default('json'),
+      includeNamespaces: z
+        .array(namespace)
+        .min(1, 'metricStream.includeNamespaces must name a namespace (or leave it out: all)')
+        .max(1000, 'metricStream.includeNamespaces takes at most 1000 namespaces')
+        .optional(),
+      excludeNamespaces: z
+        .array(namespace)
+        .min(1, 'metricStream.excludeNamespaces must name a namespace (or leave it out)')
+        .max(1000, 'metricStream.excludeNamespaces takes at most 1000 namespaces')
+        .optional(),
+      // Firehose sends a request per buffer; 1 MiB keeps it well under the translator's 4 MiB body limit
+      // once base64 and the JSON envelope are added.
+      bufferSeconds: intBetween('metricStream.bufferSeconds', 0, 900).default(60),
+    },
+    {
+      error:
+        'metricStream must be an object {outputFormat?, includeNamespaces? | excludeNamespaces?, bufferSeconds?}',
+    },
+  )
+  .superRefine((m, ctx) => {
+    if (m.includeNamespaces && m.excludeNamespaces)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'metricStream takes includeNamespaces or excludeNamespaces, not both (CloudWatch allows one kind of filter)',
+      });
+  });
+
+/** The validated `metricStream` configuration. */
+export type MetricStreamConfig = z.output<typeof MetricStreamConfigSchema>;

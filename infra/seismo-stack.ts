@@ -6,6 +6,7 @@ import { SeismoAlerting } from './constructs/alerting.ts';
 import { DETECT_TIMEOUT, SeismoDetection } from './constructs/detection.ts';
 import { IngestSources } from './constructs/ingest-sources.ts';
 import { IngestionApi } from './constructs/ingestion-api.ts';
+import { SeismoMetricStream } from './constructs/metric-stream.ts';
 import { SeismoObservability } from './constructs/observability.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
 import { SeismoRetraining } from './constructs/retraining.ts';
@@ -41,6 +42,8 @@ export class SeismoStack extends Stack {
   readonly observability: SeismoObservability;
   /** Optional Kafka and database-poller sources (context keys `kafka`, `dbPoller`). */
   readonly sources: IngestSources;
+  /** A CloudWatch metric stream into the translator (context key `metricStream`), when configured. */
+  readonly metricStream?: SeismoMetricStream;
 
   constructor(scope: Construct, id: string, props: SeismoStackProps) {
     super(scope, id, props);
@@ -119,6 +122,18 @@ export class SeismoStack extends Stack {
       stream: this.ingest.stream,
       removalPolicy,
     }).monitor(this.observability);
+    if (config.metricStream) {
+      this.metricStream = new SeismoMetricStream(this, 'metric-stream', {
+        config: config.metricStream,
+        api: this.ingestion.api,
+        accessKey: this.ingestion.firehoseAccessKey,
+        removalPolicy,
+      });
+      new CfnOutput(this, 'metric-stream-name', {
+        value: this.metricStream.metricStream.ref,
+        description: 'CloudWatch metric stream delivering to the ingestion API through Firehose',
+      });
+    }
 
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,
