@@ -5,6 +5,7 @@
  */
 export { default as protobuf } from 'protobufjs';
 export { default as SnappyJS } from 'snappyjs';
+export { eventData } from '../adapters/ingest/kinesis-event-writer.ts';
 export { DEFAULT_MAPPING_RULES } from '../core/ingest/mapping-rules.ts';
 export { decodeOtlpProtobuf, encodeOtlpProtobuf } from '../core/ingest/otlp-metrics.ts';
 export { encodeRemoteWrite } from '../core/ingest/prometheus-remote-write.ts';

@@ -48,6 +48,7 @@ const {
   decodeOtlpProtobuf,
   encodeOtlpProtobuf,
   encodeRemoteWrite,
+  eventData,
   PROMETHEUS_DESCRIPTOR,
   translate,
 } = await bundledKernels();
@@ -146,7 +147,8 @@ function rates(
 function translator(format: IngestFormat): (body: Uint8Array) => number {
   return (body) => {
     const result = translate(format, body, { rules: DEFAULT_MAPPING_RULES, now: NOW });
-    for (const event of result.events) Buffer.from(JSON.stringify(event));
+    // The record data the translator's Kinesis writer sends (adapters/ingest/kinesis-event-writer.ts).
+    for (const event of result.events) eventData(event);
     if (result.refusals.length > 0) throw new Error(`unexpected refusal: ${result.refusals[0]?.reason}`);
     return result.samples;
   };

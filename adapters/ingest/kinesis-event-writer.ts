@@ -1,5 +1,5 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import type { MeasurementEvent } from '../../core/events/event-schema.ts';
+import { type MeasurementEvent, SINGLE_CHANNEL } from '../../core/events/event-schema.ts';
 import type { EventWriter, FailedWrite } from '../../core/ingest/ingest.ts';
 import { isRetryableAwsError } from '../aws-errors.ts';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from '../backoff.ts';
@@ -27,6 +27,34 @@ interface Pending {
   readonly bytes: number;
 }
 
+/**
+ * The record data of one event: `JSON.stringify(event)`, byte for byte. The translator's common event (one
+ * value, no dimensions) is written out directly, which spares walking three objects per sample; a test holds
+ * the two equal.
+ */
+export function eventData(event: MeasurementEvent): Buffer {
+  const { values, dimensions } = event;
+  let only: number | undefined;
+  let channels = 0;
+  for (const channel in values) {
+    channels += 1;
+    if (channel === SINGLE_CHANNEL) only = values[channel];
+  }
+  let empty = true;
+  for (const _ in dimensions) {
+    empty = false;
+    break;
+  }
+  // Finite numbers print the same through String() as through JSON.stringify; NaN and ±Infinity never get here.
+  if (channels === 1 && only !== undefined && empty && Number.isFinite(only)) {
+    const kind = event.kind === undefined ? '' : `,"kind":${JSON.stringify(event.kind)}`;
+    return Buffer.from(
+      `{"series":${JSON.stringify(event.series)},"timestamp":${event.timestamp},"values":{"value":${only}},"dimensions":{}${kind}}`,
+    );
+  }
+  return Buffer.from(JSON.stringify(event));
+}
+
 /** Writes events to one Kinesis stream. */
 export class KinesisEventWriter implements EventWriter {
   private readonly backoff: BackoffOptions;
@@ -40,7 +68,7 @@ export class KinesisEventWriter implements EventWriter {
 
   async write(events: readonly MeasurementEvent[]): Promise<readonly FailedWrite[]> {
     const pending: Pending[] = events.map((event, index) => {
-      const data = Buffer.from(JSON.stringify(event));
+      const data = eventData(event);
       return {
         index,
         entry: { Data: data, PartitionKey: event.series },

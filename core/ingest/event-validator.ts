@@ -83,14 +83,7 @@ export class EventValidator {
             (window.maxAgeMs === undefined || window.now - Math.trunc(timestamp) <= window.maxAgeMs))) &&
         plainNumber(value)
       ) {
-        const event: MeasurementEvent = {
-          series,
-          timestamp: Math.trunc(timestamp),
-          values: { [SINGLE_CHANNEL]: value },
-          dimensions: verdict.dimensions as Readonly<Record<string, string>>,
-          ...(kind === 'counter' ? { kind } : {}),
-        };
-        return { ok: true, event };
+        return { ok: true, event: singleValueEvent(series, timestamp, value, verdict, kind) };
       }
     }
     const input: EventInput = { series, timestamp, value };
@@ -134,6 +127,25 @@ export class EventValidator {
       if (!plainNumber((input.values as Record<string, unknown>)[k])) return false;
     return true;
   }
+}
+
+/**
+ * A single-value event in one of two fixed shapes (with and without `kind`): this runs once per sample, and
+ * literal shapes spare V8 the computed key and the spread (and keep every event's hidden class alike).
+ */
+function singleValueEvent(
+  series: string,
+  timestamp: number,
+  value: number,
+  verdict: Verdict,
+  kind: 'counter' | undefined,
+): MeasurementEvent {
+  const dimensions = verdict.dimensions as Readonly<Record<string, string>>;
+  // SINGLE_CHANNEL is `value`; a literal key keeps the object's shape static.
+  const values: Record<typeof SINGLE_CHANNEL, number> = { value };
+  return kind === 'counter'
+    ? { series, timestamp: Math.trunc(timestamp), values, dimensions, kind }
+    : { series, timestamp: Math.trunc(timestamp), values, dimensions };
 }
 
 const FIELDS: ReadonlySet<string> = new Set(['series', 'timestamp', 'value', 'values', 'dimensions', 'kind']);

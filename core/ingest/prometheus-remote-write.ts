@@ -228,7 +228,9 @@ function checkLabels(
   labels: WriteRequest['timeseries'][number]['labels'],
 ): { name: string; labels: Record<string, string> } | string {
   let name: string | undefined;
-  const rest: Record<string, string> = {};
+  // A dictionary from the start: adding label names one by one to a literal walks V8 through a hidden class
+  // per name, once per series of every request.
+  const rest: Record<string, string> = Object.create(null);
   let previous = '';
   for (let i = 0; i < labels.length; i += 1) {
     const label = labels[i] as (typeof labels)[number];

@@ -41,6 +41,8 @@ interface Compiled {
   readonly groups: readonly { readonly metric: RegExp; readonly channelLabel: string }[];
   readonly allowMetrics: readonly RegExp[] | undefined;
   readonly allowLabels: ReadonlySet<string> | undefined;
+  /** No label is dropped, made a dimension or a channel, or filtered: every one names the series. */
+  readonly plain: boolean;
 }
 
 /** One validator per process (container): its memory of series identities serves every request. */
@@ -64,6 +66,12 @@ function compile(rules: MappingRules, allow: AllowList): Compiled {
       groups: rules.channelGroups.map((g) => ({ metric: anchored(g.metric), channelLabel: g.channelLabel })),
       allowMetrics: allow.metrics?.map(anchored),
       allowLabels: allow.labels ? new Set(allow.labels) : undefined,
+      plain:
+        rules.dropLabels.length === 0 &&
+        rules.dimensionLabels.length === 0 &&
+        rules.seriesLabels === 'all' &&
+        rules.channelGroups.length === 0 &&
+        allow.labels === undefined,
     };
     byAllow.set(allow, compiled);
   }
@@ -76,10 +84,11 @@ function anchored(source: string): RegExp {
 
 /** Quotes a label value as Prometheus' text format does: backslash-escaped `"` and line breaks. */
 function quote(value: string): string {
-  return value.includes('"') || value.includes('\n')
-    ? value.replace(/"/g, '\\"').replace(/\n/g, '\\n')
-    : value;
+  // One scan for the common case, a value with nothing to escape.
+  return NEEDS_QUOTING.test(value) ? value.replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
 }
+
+const NEEDS_QUOTING = /["\n]/;
 
 function identityOf(sample: MetricSample, c: Compiled, skipped: Map<string, number>): Identity {
   let group: Compiled['groups'][number] | undefined;
@@ -99,6 +108,15 @@ function identityOf(sample: MetricSample, c: Compiled, skipped: Map<string, numb
       names = names.sort();
       break;
     }
+  }
+  // Every label names the series under the default rules: no set to consult (each lookup hashes a name the
+  // decoder has just made).
+  if (c.plain) {
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[i] as string;
+      series += `${i === 0 ? '' : ','}${name}="${quote(sample.labels[name] as string)}"`;
+    }
+    return { series: series === '' ? sample.name : `${sample.name}{${series}}`, dimensions, channel };
   }
   for (const name of names) {
     const value = sample.labels[name] as string;
@@ -135,7 +153,14 @@ export function samplesToEvents(
   const c = compile(rules, options.allow ?? NO_ALLOW_LIST);
   const refusals: Refusal[] = [];
   const skipped = new Map<string, number>();
-  const identities = new Map<Readonly<Record<string, string>>, Map<string, Identity>>();
+  // A labels object names one identity per metric name: the first inline (the common case), others in a map.
+  const identities = new Map<
+    Readonly<Record<string, string>>,
+    { readonly name: string; readonly identity: Identity; others?: Map<string, Identity> }
+  >();
+  let lastLabels: Readonly<Record<string, string>> | undefined;
+  let lastName: string | undefined;
+  let lastIdentity: Identity | undefined;
   // Samples that fill channels of one event gather here, keyed by series, time and kind.
   const pending = new Map<
     string,
@@ -161,16 +186,25 @@ export function samplesToEvents(
       });
       continue;
     }
-    // Decoders share one labels object among the samples of a series: name it once.
-    let byName = identities.get(sample.labels);
-    if (!byName) {
-      byName = new Map();
-      identities.set(sample.labels, byName);
-    }
-    let identity = byName.get(sample.name);
-    if (!identity) {
-      identity = identityOf(sample, c, skipped);
-      byName.set(sample.name, identity);
+    // Decoders share one labels object among the samples of a series, and put those samples side by side:
+    // the last identity usually serves, else the memory by labels object, else the series is named once.
+    let identity: Identity;
+    if (sample.labels === lastLabels && sample.name === lastName) identity = lastIdentity as Identity;
+    else {
+      const known = identities.get(sample.labels);
+      let found = known?.name === sample.name ? known.identity : known?.others?.get(sample.name);
+      if (!found) {
+        found = identityOf(sample, c, skipped);
+        if (!known) identities.set(sample.labels, { name: sample.name, identity: found });
+        else {
+          known.others ??= new Map();
+          known.others.set(sample.name, found);
+        }
+      }
+      identity = found;
+      lastLabels = sample.labels;
+      lastName = sample.name;
+      lastIdentity = identity;
     }
     const channel = identity.channel ?? sample.channel;
     if (channel === undefined) {
