@@ -49,6 +49,15 @@ const vpcSchema = (key: string) =>
 /** An existing VPC, subnets and security groups. */
 export type VpcAttachment = z.output<ReturnType<typeof vpcSchema>>;
 
+/** Formats a Kafka record may hold (core/kafka: JSON events and the translator's protocols). */
+export const KAFKA_FORMATS = [
+  'events-json',
+  'prometheus-remote-write',
+  'otlp-protobuf',
+  'otlp-json',
+  'influx-line',
+] as const;
+
 /** The `kafka` context key. */
 export const KafkaConfigSchema = z
   .object(
@@ -93,6 +102,10 @@ export const KafkaConfigSchema = z
       minimumPollers: intBetween('kafka.minimumPollers', 1, 200).default(1),
       maximumPollers: intBetween('kafka.maximumPollers', 1, 2_000).default(2),
       aggregate: z.boolean({ error: 'kafka.aggregate must be true or false' }).default(false),
+      // What a record without a seismo-format or content-type header holds (KAFKA_DEFAULT_FORMAT).
+      defaultFormat: z
+        .enum(KAFKA_FORMATS, { error: `kafka.defaultFormat must be one of ${KAFKA_FORMATS.join(', ')}` })
+        .default('events-json'),
     },
     { error: 'kafka must be an object {mode, topic, clusterArn | bootstrapServers, ...}' },
   )

@@ -139,6 +139,11 @@ export class SeismoStack extends Stack {
       value: this.ingest.stream.streamName,
       description: 'Kinesis stream producers write to',
     });
+    new CfnOutput(this, 'stream-key-arn', {
+      value: this.ingest.key.keyArn,
+      description:
+        "The stream's KMS key: a producer's role needs kinesis:PutRecords on the stream and kms:GenerateDataKey on this key",
+    });
     new CfnOutput(this, 'alerts-topic-arn', {
       value: this.alerting.topic.topicArn,
       description: 'SNS topic of anomaly alerts',

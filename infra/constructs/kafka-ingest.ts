@@ -113,6 +113,7 @@ export class SeismoKafkaIngest extends Construct {
       logRemovalPolicy: removalPolicy,
       environment: {
         KAFKA_AGGREGATE: config.aggregate ? '1' : '0',
+        KAFKA_DEFAULT_FORMAT: config.defaultFormat,
         ...(props.mappingRules ? { MAPPING_RULES: JSON.stringify(props.mappingRules) } : {}),
       },
     });

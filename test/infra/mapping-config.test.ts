@@ -1,9 +1,11 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAPPING_RULES } from '../../core/ingest/mapping-rules.ts';
-import { readMappingRules } from '../../functions/kafka-ingest/handler.ts';
+import { kafkaFormats } from '../../core/kafka/protocol-formats.ts';
+import { readKafkaIngestConfig, readMappingRules } from '../../functions/kafka-ingest/handler.ts';
 import { allowListOf, readTranslateConfig } from '../../functions/translate/translate-config.ts';
 import { parseConfig, SeismoConfigError } from '../../infra/config.ts';
+import { KAFKA_FORMATS } from '../../infra/ingest-sources-config.ts';
 import { cdkJsonContext, synthSeismo } from './support.ts';
 
 const CLUSTER = 'arn:aws:kafka:eu-west-1:123456789012:cluster/metrics/abcd1234-ab12-cd34-ef56-abcdef123456-2';
@@ -21,7 +23,7 @@ const CONTEXT = {
     allowList: { metrics: ['node_.*', 'up'], labels: ['job', 'instance', 'mode'] },
     producers: [{ name: 'prometheus', seriesCap: 50_000, allowList: { metrics: ['.*'] } }, { name: 'apps' }],
   },
-  kafka: { mode: 'msk', clusterArn: CLUSTER, topic: 'metrics' },
+  kafka: { mode: 'msk', clusterArn: CLUSTER, topic: 'metrics', defaultFormat: 'otlp-protobuf' },
 };
 
 type Json = Record<string, unknown>;
@@ -82,6 +84,12 @@ describe('mapping rules and cardinality settings from the CDK context', () => {
     expect(allowListOf(config, 'id-prometheus')).toEqual({ metrics: ['.*'] });
     expect(allowListOf(config, 'id-apps')).toEqual(CONTEXT.ingestion.allowList);
     expect(readMappingRules(kafkaEnv)).toEqual(config.rules);
+    expect(readKafkaIngestConfig(kafkaEnv).defaultFormat).toBe('otlp-protobuf');
+  });
+
+  it('offers as kafka.defaultFormat exactly the formats the Kafka function reads', () => {
+    // Assess
+    expect([...KAFKA_FORMATS].sort()).toEqual([...kafkaFormats().decoders.keys()].sort());
   });
 
   it('leaves the variables out when nothing is configured, so the translator keeps its defaults', () => {
