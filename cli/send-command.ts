@@ -22,6 +22,8 @@ export interface SendOptions {
   readonly dryRun?: boolean;
   /** Standard input, when `file` is `-` (tests pass their own). */
   readonly stdin?: Readable;
+  /** No progress report before this many ms; the progress reporter's default otherwise (tests pass 0). */
+  readonly progressQuietMs?: number;
 }
 
 /** What a send did, as printed in its summary. */
@@ -77,9 +79,11 @@ export async function sendJsonLines(
   const progress = new Progress(io, {
     totalBytes,
     started,
-    describe: (sent, perSecond, percent) =>
-      `sent ${count(sent)} events, ${count(perSecond)} events/s` +
+    // A dry run sends nothing: it reports the events it has checked.
+    describe: (done, perSecond, percent) =>
+      `${options.dryRun ? 'checked' : 'sent'} ${count(done)} events, ${count(perSecond)} events/s` +
       (fromStdin ? '' : `, ${percent.toFixed(0)}% of the file`),
+    ...(options.progressQuietMs === undefined ? {} : { quietMs: options.progressQuietMs }),
   });
 
   let batch: { event: MeasurementEvent; index: number }[] = [];
@@ -125,7 +129,7 @@ export async function sendJsonLines(
       batch.push({ event: parsed.event, index: line.number });
       if (batch.length >= batchSize) {
         await flush();
-        progress.update(counts.sent, line.bytesRead);
+        progress.update(options.dryRun ? counts.lines - counts.badLines : counts.sent, line.bytesRead);
         if (stopped) break;
       }
     }

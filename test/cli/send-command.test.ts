@@ -167,6 +167,30 @@ describe('seismo send against kinesis-mock', () => {
     expect(stderr()).toContain('10 valid, 0 bad (dry run: nothing sent)');
   });
 
+  it('reports progress on a large input, redrawn in place on a terminal and as lines in a log', async () => {
+    // Prepare
+    const file = join(dir, 'large.jsonl');
+    await writeFile(file, `${eventLines(2_000).join('\n')}\n`);
+    const terminal = memoryIo();
+    const log = memoryIo();
+
+    // Act
+    await sendJsonLines({ file, dryRun: true, progressQuietMs: 0 }, undefined, {
+      ...terminal.io,
+      stderrIsTty: true,
+    });
+    await sendJsonLines({ file, dryRun: true, progressQuietMs: 0 }, undefined, log.io);
+
+    // Assess: the first batch is reported at once, with the share of the file read; the line is cleared at the end.
+    const redraw = '\r\x1b[K';
+    expect(terminal.stderr().startsWith(redraw)).toBe(true);
+    expect(terminal.stderr().slice(redraw.length)).toMatch(
+      /^checked 500 events, [\d,]+ events\/s, 2\d% of the file/,
+    );
+    expect(terminal.stderr().endsWith(redraw)).toBe(true);
+    expect(log.stderr()).toMatch(/^checked 500 events, [\d,]+ events\/s, 2\d% of the file\n/);
+  });
+
   it('stops at a missing stream and says so, exit 1', async () => {
     // Prepare
     const file = join(dir, 'nowhere.jsonl');
