@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import type { SeismoConfig } from './config.ts';
@@ -109,6 +110,10 @@ export class SeismoStack extends Stack {
         timeout: this.ingestion.translator.timeout ?? Duration.seconds(3),
       })
       .monitorTable(this.ingestion.seriesTable, 'series-table');
+    // The drift alarm starts a retrain (an EventBridge rule); the people on call hear of it too.
+    const ops = new SnsAction(this.observability.opsTopic);
+    this.retraining.driftAlarm.addAlarmAction(ops);
+    this.retraining.driftAlarm.addOkAction(ops);
 
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,

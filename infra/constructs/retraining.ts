@@ -142,7 +142,6 @@ export class SeismoRetraining extends Construct {
         MODEL_DIR: OnnxRuntimeLayer.MODEL_DIR,
         GIT_REVISION: props.gitRevision ?? 'unknown',
       },
-      bundling: { externalModules: ['@aws-sdk/*', 'onnxruntime-node'] },
     });
     this.bucket.grantReadWrite(this.steps);
     this.registryTable.grantReadWriteData(this.steps);
