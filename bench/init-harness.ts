@@ -46,7 +46,8 @@ function bundleDirOf(dir: string): string {
   const bundles = readdirSync(dir)
     .map((d) => path.join(dir, d))
     .filter((d) => existsSync(path.join(d, 'index.mjs')))
-    .filter((d) => readFileSync(path.join(d, 'index.mjs'), 'utf8').includes('seismo-detect'));
+    // Its Powertools clients are named for it; other bundles may only mention the name (metric dimensions).
+    .filter((d) => readFileSync(path.join(d, 'index.mjs'), 'utf8').includes('serviceName:"seismo-detect"'));
   if (bundles.length === 1) return bundles[0] as string;
   process.stderr.write(
     `usage: node bench/init-harness.ts [BUNDLE_DIR | CDK_OUT] [timestream|influxdb]\n(no detector bundle in ${dir}: run npx cdk synth first)\n`,

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import type { SeismoConfig } from './config.ts';
@@ -81,6 +82,8 @@ export class SeismoStack extends Stack {
       removalPolicy,
       autoencoderOnFargate: config.retraining.autoencoderOnFargate,
     });
+    // The detector follows the registry's champion without a deploy (functions/detect/model-watcher.ts).
+    this.retraining.grantChampionRead(this.detection.fn);
 
     this.ingestion = new IngestionApi(this, 'ingestion', {
       config: config.ingestion,
@@ -114,6 +117,10 @@ export class SeismoStack extends Stack {
         timeout: this.ingestion.translator.timeout ?? Duration.seconds(3),
       })
       .monitorTable(this.ingestion.seriesTable, 'series-table');
+    // The drift alarm starts a retrain (an EventBridge rule); the people on call hear of it too.
+    const ops = new SnsAction(this.observability.opsTopic);
+    this.retraining.driftAlarm.addAlarmAction(ops);
+    this.retraining.driftAlarm.addOkAction(ops);
 
     this.sources = new IngestSources(this, 'sources', {
       kafka: config.kafka,

@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detectionSettingsOf, SETTINGS_USAGE } from '../cli/detection-settings-file.ts';
 import type { DetectionSettings } from '../core/sensitivity.ts';
+import { LOCAL_LEARNING_DIR } from './retrain.ts';
 import { type LocalStack, stackInfoOf, startLocalStack } from './stack.ts';
 import { DEFAULT_STACK_FILE, readLiveStackInfo, removeStackInfo, writeStackInfo } from './stack-info.ts';
 import { escapeForTerminal } from './terminal-escape.ts';
@@ -40,7 +41,10 @@ async function main(): Promise<void> {
   }
   const detectionSettings = await settingsFromArguments(process.argv.slice(2));
   // Watch for signals and the parent from the start: a stop asked for while starting waits for the start.
-  const starting = startLocalStack(detectionSettings ? { detectionSettings } : {});
+  const starting = startLocalStack({
+    ...(detectionSettings && { detectionSettings }),
+    learning: { dir: LOCAL_LEARNING_DIR },
+  });
   let stopping: { readonly at: number } | undefined;
   const shutdown = (why: string, signal?: string) => {
     if (stopping) {
@@ -75,6 +79,12 @@ async function main(): Promise<void> {
   process.stdout.write(banner(stack, (performance.now() - started) / 1000));
 }
 
+/** `path` relative to here when it lies below, else absolute. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}
+
 function banner(stack: LocalStack, seconds: number): string {
   const { kinesis, dynamodb } = stack.emulators;
   return [
@@ -85,6 +95,7 @@ function banner(stack: LocalStack, seconds: number): string {
     `  Ingest    POST ${stack.httpUrl}/v1/events, /api/v1/write (Prometheus), /v1/metrics (OTLP), /v1/influx/write, /api/v2/write; API docs ${stack.httpUrl}/v1/openapi.json`,
     `            x-api-key: ${stack.ingest.apiKey}   (Firehose access key: ${stack.ingest.firehoseAccessKey})`,
     `  Model     ${stack.modelVersion}; stack file ${relative(process.cwd(), DEFAULT_STACK_FILE) || DEFAULT_STACK_FILE}`,
+    `  Learning  events archived under ${shortPath(LOCAL_LEARNING_DIR)}/archive; \`npx seismo retrain --local\` trains and promotes, the detector follows within 5 s`,
     '',
     'Send it data from another terminal, e.g. the sample with a CPU spike near its end:',
     `  npx seismo replay ${SAMPLE} --series demo`,

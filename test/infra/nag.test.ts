@@ -125,7 +125,7 @@ describe('cdk synth', () => {
     );
     // The SDK is bundled at the versions the tests ran, not left to the runtime's copy.
     for (const bundle of bundles) expect(bundle).not.toMatch(/(?:from\s*|import\s*\(\s*)["']@aws-sdk\//);
-    const detector = bundles.find((b) => b.includes('seismo-detect')) ?? '';
+    const detector = bundles.find((b) => b.includes('serviceName:"seismo-detect"')) ?? '';
     for (const client of ['client-dynamodb', 'client-sns', 'client-sqs']) {
       const { version } = JSON.parse(
         readFileSync(new URL(`../../node_modules/@aws-sdk/${client}/package.json`, import.meta.url), 'utf8'),

@@ -69,6 +69,24 @@ describe('SeismoObservability in the stack', () => {
     });
   });
 
+  it('alarms at once when the detector cannot load the registry version it is pointed at', () => {
+    // Act
+    const found = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => (a as Resource).Properties)
+      .filter((p) => (p.MetricName ?? alarmMetric(p).Metric.MetricName) === 'ModelLoadFailed');
+
+    // Assess
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      Namespace: 'Seismo',
+      Dimensions: [{ Name: 'service', Value: DETECT_SERVICE_NAME }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      DatapointsToAlarm: 1,
+      AlarmActions: [expect.anything()],
+    });
+  });
+
   it("alarms at half the stream's retention, and gives records up below the retention", () => {
     // Prepare
     const retentionSeconds = STREAM_RETENTION.toSeconds();
