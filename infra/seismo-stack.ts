@@ -135,7 +135,7 @@ export class SeismoStack extends Stack {
         api: this.ingestion.api,
         accessKey: this.ingestion.firehoseAccessKey,
         removalPolicy,
-      });
+      }).monitor(this.observability);
       new CfnOutput(this, 'metric-stream-name', {
         value: this.metricStream.metricStream.ref,
         description: 'CloudWatch metric stream delivering to the ingestion API through Firehose',

@@ -1,6 +1,6 @@
 import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { CfnMetricStream } from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnMetricStream, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -8,6 +8,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { MetricStreamConfig } from '../ingest-sources-config.ts';
+import type { SeismoObservability } from './observability.ts';
 
 /** Props of {@link SeismoMetricStream}. */
 export interface SeismoMetricStreamProps {
@@ -151,5 +152,44 @@ export class SeismoMetricStream extends Construct {
         : {}),
     });
     this.metricStream.node.addDependency(streamRole);
+  }
+
+  /**
+   * An alarm when Firehose's requests to the API fail (a rotated access key, the API refusing, the translator
+   * answering 5xx): it retries for 5 minutes, then parks the data in the failed-deliveries bucket.
+   */
+  monitor(observability: SeismoObservability): this {
+    observability.operations.monitorCustom({
+      alarmFriendlyName: 'metric-stream',
+      humanReadableName: 'CloudWatch metric stream: Firehose deliveries to the ingestion API',
+      metricGroups: [
+        {
+          title: 'Share of delivery requests the API took (1 = all)',
+          metrics: [
+            {
+              metric: new Metric({
+                namespace: 'AWS/Firehose',
+                metricName: 'DeliveryToHttpEndpoint.Success',
+                dimensionsMap: { DeliveryStreamName: this.deliveryStream.ref },
+                statistic: 'Minimum',
+                period: Duration.minutes(5),
+              }),
+              alarmFriendlyName: 'metric-stream-delivery',
+              addAlarm: {
+                Critical: {
+                  threshold: 1,
+                  comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+                  datapointsToAlarm: 1,
+                  evaluationPeriods: 1,
+                  alarmDescriptionOverride:
+                    'Firehose could not deliver metric-stream data to the ingestion API; after 5 minutes of retries it lands in the metric stream failed-deliveries bucket. Check the delivery log group and the translator.',
+                },
+              },
+            },
+          ],
+        },
+      ],
+    });
+    return this;
   }
 }

@@ -58,6 +58,27 @@ describe('SeismoMetricStream', () => {
     expect(delivery.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'AWS_OWNED_CMK' });
   });
 
+  it('alarms to the ops topic when a Firehose delivery to the API fails', () => {
+    // Act
+    const { template } = synthSeismo({ metricStream: {} });
+
+    // Assess
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties as Json)
+      .filter((p) => p.MetricName === 'DeliveryToHttpEndpoint.Success');
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({
+      Namespace: 'AWS/Firehose',
+      Dimensions: [
+        { Name: 'DeliveryStreamName', Value: { Ref: expect.stringMatching(/^metricstreamdelivery/) } },
+      ],
+      Statistic: 'Minimum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      AlarmActions: [expect.anything()],
+    });
+  });
+
   it('lets CloudWatch put records on this delivery stream only', () => {
     // Act
     const { template } = synthSeismo({ metricStream: {} });
