@@ -174,7 +174,7 @@ export class SeismoMetricStream extends Construct {
                 statistic: 'Minimum',
                 period: Duration.minutes(5),
               }),
-              alarmFriendlyName: 'metric-stream-delivery',
+              alarmFriendlyName: 'delivery',
               addAlarm: {
                 Critical: {
                   threshold: 1,

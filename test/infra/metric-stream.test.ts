@@ -76,6 +76,7 @@ describe('SeismoMetricStream', () => {
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
       AlarmActions: [expect.anything()],
+      AlarmName: 'seismo-dev-metric-stream-delivery-Critical',
     });
   });
 
