@@ -3,6 +3,11 @@ import { z } from 'zod';
 import { type DetectionSettings, DetectionSettingsSchema } from '../core/sensitivity.ts';
 import { influxUrlProblem } from '../functions/detect/influx-url.ts';
 
+/** The routing config deployed when `alertingConfig` names none: the shipped, documented example. */
+export const DEFAULT_ALERTING_CONFIG = 'config/alerting.example.yaml';
+/** The sender of alert email when `alertEmailFrom` is not set; an SES identity must own its domain. */
+export const DEFAULT_ALERT_EMAIL_FROM = 'Seismo <alerts@example.com>';
+
 /** Lambda's limit on all environment variables together is 4 KB; the settings travel in one of them. */
 const MAX_SETTINGS_BYTES = 3_072;
 
@@ -20,6 +25,8 @@ export const CONFIG_KEYS = [
   'allowInsecureInflux',
   'modelS3Uri',
   'detectionSettings',
+  'alertingConfig',
+  'alertEmailFrom',
 ] as const;
 
 /** Raised when the CDK context does not describe a deployable Seismo; the message lists every bad key and rule. */
@@ -118,6 +125,17 @@ const RawConfigSchema = z.object({
       error: `detectionSettings must be at most ${MAX_SETTINGS_BYTES} bytes as JSON (it travels in the detector's environment)`,
     })
     .optional(),
+  alertingConfig: z
+    .string({ error: 'alertingConfig must be the path of the routing config file' })
+    .min(1)
+    .default(DEFAULT_ALERTING_CONFIG),
+  alertEmailFrom: z
+    .string()
+    .regex(
+      /^(?:[^<>]*<)?[^\s@<>]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}>?$/,
+      'alertEmailFrom must be an address of an SES identity, e.g. "Seismo <alerts@example.com>"',
+    )
+    .default(DEFAULT_ALERT_EMAIL_FROM),
 });
 
 /** Rules that tie keys together; checked on the raw values so they are reported alongside per-key problems. */
@@ -179,6 +197,12 @@ export interface SeismoConfig {
     /** Sensitivity, thresholds and per-series overrides (core/sensitivity.ts); the shipped defaults if absent. */
     readonly settings?: DetectionSettings;
   };
+  readonly alerting: {
+    /** The routing config file (validated when the config is loaded, see `loadDeployedAlertingConfig`). */
+    readonly configPath: string;
+    /** The From of alert email: an address of a verified SES identity. */
+    readonly emailFrom: string;
+  };
 }
 
 function toConfig(raw: RawConfig): SeismoConfig {
@@ -207,6 +231,7 @@ function toConfig(raw: RawConfig): SeismoConfig {
       ...(raw.modelS3Uri === undefined ? {} : { modelS3Uri: raw.modelS3Uri }),
       ...(raw.detectionSettings === undefined ? {} : { settings: raw.detectionSettings }),
     },
+    alerting: { configPath: raw.alertingConfig, emailFrom: raw.alertEmailFrom },
   };
 }
 

@@ -1,8 +1,10 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
+import { loadDeployedAlertingConfig } from './alerting-config.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
+import { alertingOutputs } from './constructs/alerting-outputs.ts';
 import { SeismoDetection } from './constructs/detection.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
 import { SeismoStorage } from './constructs/storage.ts';
@@ -25,7 +27,7 @@ export class SeismoStack extends Stack {
   readonly ingest: SeismoStream;
   /** Tables and time-series store. */
   readonly storage: SeismoStorage;
-  /** The anomalies topic. */
+  /** The anomalies topic and alert delivery (router, escalator, ack handler, senders). */
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
@@ -38,7 +40,11 @@ export class SeismoStack extends Stack {
 
     this.ingest = new SeismoStream(this, 'ingest', { capacity: config.stream, removalPolicy });
     this.storage = new SeismoStorage(this, 'storage', { timeseries: config.timeseries, removalPolicy });
-    this.alerting = new SeismoAlerting(this, 'alerting', { removalPolicy });
+    this.alerting = new SeismoAlerting(this, 'alerting', {
+      removalPolicy,
+      routing: loadDeployedAlertingConfig(config.alerting.configPath),
+      emailFrom: config.alerting.emailFrom,
+    });
     const onnx = new OnnxRuntimeLayer(
       this,
       'onnxruntime',
@@ -67,5 +73,6 @@ export class SeismoStack extends Stack {
       value: this.detection.deadLetterQueue.queueUrl,
       description: 'Records the detector rejected, with the reason',
     });
+    alertingOutputs(this, this.alerting);
   }
 }

@@ -84,7 +84,7 @@ describe('cdk synth', () => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'seismo-synth-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('bundles the detector as ESM and passes cdk-nag and CloudFormation validation', () => {
+  it('bundles every function as ESM and passes cdk-nag and CloudFormation validation', () => {
     // Prepare: as `npx cdk synth` does it, with bundling and every validation on.
     const app = new App({ context: cdkJsonContext(), outdir });
     const stack = new SeismoStack(app, 'seismo-dev', { config: loadConfig(app.node) });
@@ -100,12 +100,16 @@ describe('cdk synth', () => {
     const bundles = readdirSync(outdir)
       .filter((d) => d.startsWith('asset.') && existsSync(path.join(outdir, d, 'index.mjs')))
       .map((d) => readFileSync(path.join(outdir, d, 'index.mjs'), 'utf8'));
-    expect(bundles).toHaveLength(1);
-    const bundle = bundles[0] ?? '';
-    expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
-      true,
-    );
-    expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
-    expect(bundle).not.toMatch(/onnxruntime_binding/);
+    // The detector, and alert delivery's router, escalator, ack handler and four senders.
+    expect(bundles).toHaveLength(8);
+    for (const bundle of bundles) {
+      expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
+        true,
+      );
+      expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
+      expect(bundle).not.toMatch(/onnxruntime_binding/);
+    }
+    // The routing config travels inside the router's, escalator's and ack handler's code, validated at synth.
+    expect(bundles.filter((b) => b.includes('payments-oncall'))).toHaveLength(3);
   });
 });

@@ -47,10 +47,20 @@ export const INFLUX_CONTEXT = {
   influx: { url: 'https://influx.example.com:8086', org: 'acme', bucket: 'seismo' },
 };
 
-/** The environment variables of the only Lambda function in a template (fails if there is not exactly one). */
-export function functionEnv(template: Template): Record<string, unknown> {
-  const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+/**
+ * The environment variables of one Lambda function in a template: the only one, or the one whose logical id
+ * starts with `logicalIdPrefix` (fails unless exactly one matches).
+ */
+export function functionEnv(template: Template, logicalIdPrefix?: string): Record<string, unknown> {
+  const fns = Object.entries(template.findResources('AWS::Lambda::Function'))
+    .filter(([id]) => logicalIdPrefix === undefined || id.startsWith(logicalIdPrefix))
+    .map(([, fn]) => fn);
   if (fns.length !== 1) throw new Error(`expected one Lambda function, found ${fns.length}`);
   const props = fns[0]?.Properties as { Environment?: { Variables?: Record<string, unknown> } } | undefined;
   return props?.Environment?.Variables ?? {};
+}
+
+/** Logical ids of the resources of `type` whose logical id starts with `prefix`. */
+export function logicalIds(template: Template, type: string, prefix: string): string[] {
+  return Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
 }
