@@ -83,6 +83,11 @@ function banner(stack: LocalStack, seconds: number): string {
     `  DynamoDB  ${stack.dynamodbEndpoint}  tables ${stack.stateTable}, ${stack.ledgerTable}`,
     `  HTTP      ${stack.httpUrl}/health  ${stack.httpUrl}/v1/series  ${stack.httpUrl}/v1/series/NAME/scores?from=&to=  ${stack.httpUrl}/v1/alerts`,
     `  Model     ${stack.modelVersion}; stack file ${relative(process.cwd(), DEFAULT_STACK_FILE) || DEFAULT_STACK_FILE}`,
+    ...(stack.alerting
+      ? [
+          `  Alerts    ${stack.alerting.ackUrl}/  Slack stand-in messages with working buttons, timers, the clock; routing ${relative(process.cwd(), stack.alerting.configPath)}`,
+        ]
+      : []),
     '',
     'Send it data from another terminal, e.g. the sample with a CPU spike near its end:',
     `  npx seismo replay ${SAMPLE} --series demo`,

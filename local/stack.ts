@@ -13,6 +13,7 @@ import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../core/detector.ts';
 import type { DetectionSettings } from '../core/sensitivity.ts';
 import { createDetectHandler } from '../functions/detect/detect-handler.ts';
 import { loadModel } from '../models/model-store.ts';
+import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } from './alerting-stack.ts';
 import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
 import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
 import { startHttpApi } from './http-api.ts';
@@ -54,6 +55,8 @@ export interface LocalStackOptions {
   readonly emulators?: Emulators;
   /** Sensitivity, thresholds and per-series overrides of the detector; the shipped defaults by default. */
   readonly detectionSettings?: DetectionSettings;
+  /** The alert path (router, senders, stand-ins, scheduler, ack page); false leaves it out. */
+  readonly alerting?: LocalAlertingOptions | false;
 }
 
 /** A running local stack: where everything listens, what it captured, and how to stop it. */
@@ -78,6 +81,8 @@ export interface LocalStack {
   /** Records the handler kept failing, handed over by the event source after its retries. */
   readonly failedBatches: readonly FailedBatch[];
   readonly eventSource: KinesisEventSource;
+  /** The alert path behind the topic, unless the options left it out. */
+  readonly alerting: LocalAlerting | undefined;
   stop(): Promise<void>;
 }
 
@@ -115,6 +120,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const scores = new MemoryTimeSeriesStore();
     const terminal = { out, color };
     const alerts = new TerminalTopic(terminal);
+    const alerting =
+      options.alerting === false ? undefined : await startLocalAlerting(dynamodb, terminal, options.alerting);
+    if (alerting) {
+      cleanup.push(() => alerting.stop());
+      alerts.subscribe((message) => alerting.publish(message));
+    }
     const publisher = new SnsAlertPublisher(
       alerts,
       new DynamoDbPublishLedger(dynamodb, { tableName: ledgerTable }),
@@ -188,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deadLetters,
       failedBatches,
       eventSource,
+      alerting,
       stop,
     };
   } catch (error) {
@@ -271,5 +283,6 @@ export function stackInfoOf(stack: LocalStack, pid = process.pid): StackInfo {
     httpUrl: stack.httpUrl,
     startedAt: new Date().toISOString(),
     emulatorPids: { kinesis: stack.emulators.kinesis.pid, dynamodb: stack.emulators.dynamodb.pid },
+    ...(stack.alerting && { alerting: { ackUrl: stack.alerting.ackUrl, tables: stack.alerting.tables } }),
   };
 }
