@@ -122,21 +122,38 @@ export class LocalQueue {
     return { total: this.messages.length, visible, inFlight };
   }
 
-  /** The earliest time a waiting message becomes visible, if any. */
+  /**
+   * The earliest time a waiting message can be received, if any: for a FIFO queue, only the head of each
+   * group counts (the rest wait for it), and a group with a message in flight waits for that.
+   */
   nextVisibleAt(): number | undefined {
-    const waiting = this.messages.filter((m) => !m.inFlight).map((m) => m.visibleAt);
-    return waiting.length > 0 ? Math.min(...waiting) : undefined;
+    let waiting = this.messages.filter((m) => !m.inFlight);
+    if (this.options.fifo) {
+      const heads = new Map<string | undefined, Message>();
+      for (const m of [...this.messages].sort((a, b) => a.seq - b.seq))
+        if (!heads.has(m.groupId)) heads.set(m.groupId, m);
+      waiting = [...heads.values()].filter((m) => !m.inFlight);
+    }
+    return waiting.length > 0 ? Math.min(...waiting.map((m) => m.visibleAt)) : undefined;
   }
 
-  /** Runs the handler on visible messages until none is left visible now; returns the invocations made. */
+  /**
+   * Runs the handler on visible messages until none is left visible now (with `concurrency` invocations at
+   * once); returns the invocations made.
+   */
   async pump(): Promise<number> {
     let invocations = 0;
-    for (;;) {
-      const batch = this.receive();
-      if (batch.length === 0) return invocations;
-      invocations += 1;
-      await this.invoke(batch);
-    }
+    const worker = async () => {
+      for (;;) {
+        const batch = this.receive();
+        if (batch.length === 0) return;
+        invocations += 1;
+        await this.invoke(batch);
+      }
+    };
+    // Several workers interleave at every await, like containers racing on the same items.
+    await Promise.all(Array.from({ length: this.options.concurrency ?? 1 }, worker));
+    return invocations;
   }
 
   /** Resolves when nothing is visible or in flight (delayed messages may remain). */

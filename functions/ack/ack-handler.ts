@@ -1,4 +1,4 @@
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { InvalidActionTokenError, verifyActionToken } from '../../core/alerting/action-token.ts';
 import { findIncident } from '../../core/alerting/incident-actions.ts';
 import { renderActionPage } from '../../core/alerting/render/action-page.ts';
@@ -27,8 +27,11 @@ export interface AckHandlerDeps {
   readonly slackDeadlineMs?: number;
 }
 
+/** A Function URL response, always structured (status, headers, body). */
+export type AckResponse = APIGatewayProxyStructuredResultV2;
+
 /** The ack Lambda's shape: a Function URL request in, a response out. */
-export type AckHandler = (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
+export type AckHandler = (event: LambdaFunctionURLEvent) => Promise<AckResponse>;
 
 const STILL_WORKING = 'Seismo is still recording this; the message updates when it is done.';
 
@@ -144,11 +147,11 @@ function header(event: LambdaFunctionURLEvent, name: string): string | undefined
   return undefined;
 }
 
-function json(statusCode: number, body: unknown): LambdaFunctionURLResult {
+function json(statusCode: number, body: unknown): AckResponse {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-function page(statusCode: number, body: string): LambdaFunctionURLResult {
+function page(statusCode: number, body: string): AckResponse {
   return { statusCode, headers: { ...PAGE_HEADERS }, body };
 }
 

@@ -5,11 +5,11 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { ALERTING_ENV, required } from '../alerting/environment.ts';
 import { alertingClients, productionAlertingDeps } from '../alerting/production.ts';
 import { AlertingRuntime } from '../alerting/runtime.ts';
-import { type AckHandler, createAckHandler } from './ack-handler.ts';
+import { type AckHandler, type AckResponse, createAckHandler } from './ack-handler.ts';
 import { postToResponseUrl } from './slack-response.ts';
 
 const logger = new Logger({ serviceName: 'seismo-ack' });
@@ -36,7 +36,7 @@ function ack(): AckHandler {
 if (process.env.AWS_LAMBDA_FUNCTION_NAME) ack();
 
 /** The Lambda entry point behind the Function URL. */
-export const handler = middy<LambdaFunctionURLEvent, LambdaFunctionURLResult>()
+export const handler = middy<LambdaFunctionURLEvent, AckResponse>()
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
