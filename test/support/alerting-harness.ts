@@ -12,11 +12,17 @@ import type { AlertTransition } from '../../core/alerting/alert-transition.ts';
 import type { ChannelMessage } from '../../core/alerting/channel-message.ts';
 import type { AlertingConfig } from '../../core/alerting/config.ts';
 import type { ReceiverType } from '../../core/alerting/config-schema.ts';
-import type { IncidentState } from '../../core/alerting/incident-types.ts';
+import type { IncidentState, Timer } from '../../core/alerting/incident-types.ts';
 import { type ActionRequest, performAction } from '../../functions/ack/incident-actions.ts';
 import { createLinkFactory } from '../../functions/alerting/action-links.ts';
 import type { AlertingDeps } from '../../functions/alerting/deps.ts';
-import type { BudgetItem, ChannelQueues, LogEntry, TimerScheduler } from '../../functions/alerting/ports.ts';
+import type {
+  BudgetItem,
+  ChannelQueues,
+  LogEntry,
+  NotificationLog,
+  TimerScheduler,
+} from '../../functions/alerting/ports.ts';
 import { AlertingRuntime } from '../../functions/alerting/runtime.ts';
 import { createEscalateHandler, type EscalateHandler } from '../../functions/escalate/escalate-handler.ts';
 import { createRouteHandler, type RouteHandler } from '../../functions/route/route-handler.ts';
@@ -34,6 +40,10 @@ export interface HarnessDelivery {
   readonly incidentId: string | undefined;
   readonly at: number;
   readonly result: SendResult['kind'];
+  /** Whether the provider got it: delivered, or a timeout after it may have (`maybeDelivered`). */
+  readonly received: boolean;
+  /** Slack only: a new message, or an update of the one posted before. */
+  readonly op?: 'post' | 'update';
   readonly attempt: number;
 }
 
@@ -52,8 +62,16 @@ export interface HarnessOptions {
   readonly wrap?: {
     readonly queues?: (q: ChannelQueues) => ChannelQueues;
     readonly incidents?: (s: MemoryVersionedStore<IncidentState>) => AlertingDeps['incidents'];
+    readonly budgets?: (s: MemoryVersionedStore<BudgetItem>) => AlertingDeps['budgets'];
+    readonly log?: (l: NotificationLog) => NotificationLog;
     readonly scheduler?: (s: TimerScheduler) => TimerScheduler;
   };
+  /** How long a failed router message stays hidden; 30 s by default, 0 retries it at once. */
+  readonly routerRetryMs?: number;
+  /** Router invocations at once when pumping (several containers); 1 by default. */
+  readonly routerConcurrency?: number;
+  /** Messages per router invocation; 10 by default. */
+  readonly routerBatchSize?: number;
   /** Scripted answers of the fake channels. */
   readonly answer?: FakeAnswer;
   readonly retention?: number;
@@ -78,6 +96,9 @@ export class AlertingHarness {
   readonly deadLetters = new MemoryDeadLetters();
   readonly routerDeadLetters = new MemoryDeadLetters();
   readonly delivered: HarnessDelivery[] = [];
+  /** Router messages SQS would have moved to the dead-letter queue after every receive failed. */
+  readonly redriven: { body: string; reason: string }[] = [];
+  lastRouterError: unknown;
   readonly anomalies: LocalQueue;
   readonly queues: Readonly<Record<ReceiverType, LocalQueue>>;
   readonly runtime: AlertingRuntime;
@@ -105,8 +126,8 @@ export class AlertingHarness {
     const deps: AlertingDeps = {
       config: options.config,
       incidents: options.wrap?.incidents?.(this.incidents) ?? this.incidents,
-      budgets: this.budgets,
-      log: this.log,
+      budgets: options.wrap?.budgets?.(this.budgets) ?? this.budgets,
+      log: options.wrap?.log?.(this.log) ?? this.log,
       queues: options.wrap?.queues?.(plainQueues) ?? plainQueues,
       scheduler: options.wrap?.scheduler?.(this.scheduler) ?? this.scheduler,
       control: this.control,
@@ -125,12 +146,23 @@ export class AlertingHarness {
       mode: 'manual',
       clock,
       handler: (e) => this.route(e),
+      visibilityTimeoutMs: options.routerRetryMs ?? 30_000,
+      concurrency: options.routerConcurrency ?? 1,
+      batchSize: options.routerBatchSize ?? 10,
+      // Bounded, so a message that can never succeed shows up instead of looping for ever.
+      maxReceiveCount: 200,
+      deadLetter: (record, reason) => {
+        this.redriven.push({ body: record.body, reason });
+      },
+      onError: (error) => {
+        this.lastRouterError = error;
+      },
     });
     for (const channel of CHANNELS) {
       const q = senders[channel];
       handlers[channel] = createSender({
         channel,
-        log: this.log,
+        log: options.wrap?.log?.(this.log) ?? this.log,
         queue: { changeVisibility: async (handle, seconds) => q.changeVisibility(handle, seconds) },
         deadLetters: this.deadLetters,
         control: this.control,
@@ -147,6 +179,10 @@ export class AlertingHarness {
         ref: entry?.ref ?? `${channel}:${message.key}`,
       };
       const n = message.notification;
+      const received =
+        result.kind === 'delivered' ||
+        result.kind === 'skipped' ||
+        (result.kind === 'retry-later' && result.maybeDelivered);
       this.delivered.push({
         channel,
         receiver: message.receiver.name,
@@ -156,6 +192,8 @@ export class AlertingHarness {
         incidentId: 'incident' in n ? n.incident.id : undefined,
         at: this.now,
         result: result.kind,
+        received,
+        ...(channel === 'slack' && { op: entry?.ref !== undefined && 'incident' in n ? 'update' : 'post' }),
         attempt: attempt.attempt,
       });
       return result;
@@ -189,11 +227,23 @@ export class AlertingHarness {
       const next = Math.min(nextTimer, nextQueue);
       if (next > t) break;
       this.now = Math.max(this.now, next);
-      for (const timer of this.scheduler.takeDue(this.now)) await this.escalate({ timer });
+      for (const timer of this.scheduler.takeDue(this.now)) await this.fire(timer);
       await this.settle();
     }
     this.now = Math.max(this.now, t);
     await this.settle();
+  }
+
+  /** Runs a timer as Scheduler would: retried (at once, on the virtual clock) until the escalator succeeds. */
+  async fire(timer: Timer): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.escalate({ timer });
+        return;
+      } catch (error) {
+        if (attempt >= 100) throw error;
+      }
+    }
   }
 
   /** Acts on an incident as the ack handler would. */
