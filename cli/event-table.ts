@@ -1,4 +1,4 @@
-import { parseEvent } from '../core/events/event-schema.ts';
+import { EPOCH_MS_RANGE, parseEvent } from '../core/events/event-schema.ts';
 import { UsageError } from './command.ts';
 import { type CsvRecord, isNumericColumn, numberCell, timestampCell } from './csv-columns.ts';
 import { csvReadError, readCsv } from './csv-file.ts';
@@ -13,7 +13,7 @@ import { count } from './progress.ts';
  */
 
 /** Epoch numbers below this are taken as seconds by the event schema (1973-03-03 in milliseconds). */
-export const SECONDS_BELOW = 1e11;
+export const SECONDS_BELOW = EPOCH_MS_RANGE.minimum;
 /** Rows read before the columns are chosen: the sample that tells numeric columns from text ones. */
 const SAMPLE_ROWS = 1000;
 /** Text columns whose values are kept (to name the column that splits a long-format file), and their size. */

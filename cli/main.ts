@@ -2,12 +2,21 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { alertsCommand } from './alerts-command.ts';
 import { CliError, type CliIo, type Command, processIo } from './command.ts';
+import { modelsCommand } from './models-command.ts';
 import { replayCommand } from './replay-command.ts';
+import { retrainCommand } from './retrain-command.ts';
 import { routesCommand } from './routes-command.ts';
 import { scoreCommand } from './score-command.ts';
 
 /** Every `seismo` subcommand; adding one is one line here. */
-export const COMMANDS: readonly Command[] = [scoreCommand, replayCommand, routesCommand, alertsCommand];
+export const COMMANDS: readonly Command[] = [
+  scoreCommand,
+  replayCommand,
+  routesCommand,
+  alertsCommand,
+  modelsCommand,
+  retrainCommand,
+];
 
 /** The version of this Seismo, from its package.json. */
 export function packageVersion(): string {

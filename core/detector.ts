@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   type CalibrationOptions,
-  type CalibrationState,
   calibrate,
   DEFAULT_CALIBRATION,
   newCalibrationState,
@@ -27,6 +26,7 @@ import {
   updateFeatureState,
 } from './features/feature-engine.ts';
 import { FEATURE_COUNT, FEATURE_NAMES } from './features/feature-schema.ts';
+import { alignCalibration, type CalibrationSlots, inCanary, type ModelSet, modelTag } from './model-set.ts';
 import type { BatchScorer } from './scoring/batch-scorer.ts';
 import {
   type DetectionSettings,
@@ -37,10 +37,9 @@ import {
 } from './sensitivity.ts';
 
 /** Everything the detector remembers about one series; JSON-serializable, versioned, checkpointed per batch. */
-export interface SeriesDetectorState {
+export interface SeriesDetectorState extends CalibrationSlots {
   readonly v: 1;
   readonly features: FeatureState;
-  readonly calibration: CalibrationState;
   readonly episode: EpisodeState;
   /** For a counter: its last reading and when, from which the next rate is computed. */
   counter?: CounterReading;
@@ -59,6 +58,7 @@ export function newSeriesDetectorState(): SeriesDetectorState {
     v: 1,
     features: newFeatureState(),
     calibration: newCalibrationState(),
+    calibrationModel: 0,
     episode: newEpisodeState(),
   };
 }
@@ -92,6 +92,23 @@ export interface DetectionResult {
   readonly changed: ReadonlySet<string>;
   /** Series whose state stopped being finite and was started afresh, with the reason (log it). */
   readonly resets: readonly SeriesReset[];
+  /** What the models did: the versions scored with, calibration swaps and restarts, shadow comparison. */
+  readonly models: ModelReport;
+}
+
+/** The models of a batch and how they compared (for metrics; the watch after a promotion reads them). */
+export interface ModelReport {
+  readonly champion: string;
+  readonly challenger?: string;
+  /** Series whose calibration switched to one warmed in shadow (a promotion or a rollback). */
+  readonly swapped: number;
+  /** Series whose calibration started afresh (a model they never saw in shadow became live). */
+  readonly restarted: number;
+  /** Rows the challenger scored without being live (shadow), and how many of them it would have opened or kept an episode on. */
+  readonly shadowRows: number;
+  readonly shadowAboveOpen: number;
+  /** Of the same rows, how many the live model's probability opened or kept an episode on. */
+  readonly liveAboveOpen: number;
 }
 
 /** A series whose state was started afresh because a number in it was no longer finite. */
@@ -141,10 +158,13 @@ export class Detector {
   /** Each series' settings, resolved once (unless overrides look at dimensions, which may change). */
   private readonly resolved = new Map<string, SeriesSettings>();
 
+  private models: ModelSet;
+
   constructor(
-    private readonly scorer: BatchScorer,
+    scorer: BatchScorer,
     private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
   ) {
+    this.models = { champion: scorer };
     const base = { ...options.settings };
     this.resolve = settingsResolver(base, options.episodes);
     this.byDimensions = readsDimensions(base);
@@ -162,9 +182,22 @@ export class Detector {
     return found;
   }
 
-  /** The model version stamped on every point. */
+  /** The champion's version: stamped on every point but those of canary series. */
   get modelVersion(): string {
-    return this.scorer.modelVersion;
+    return this.models.champion.modelVersion;
+  }
+
+  /** The models in use. */
+  get modelSet(): ModelSet {
+    return this.models;
+  }
+
+  /** Switches models between batches; a batch in progress finishes with the set it started with. */
+  setModels(models: ModelSet): void {
+    const percent = models.canaryPercent ?? 0;
+    if (!(percent >= 0 && percent <= 100))
+      throw new RangeError(`canaryPercent must be 0..100, got ${percent}`);
+    this.models = models;
   }
 
   /** Scores a batch. `states` is read and updated in place; new series are added to it. */
@@ -205,7 +238,7 @@ export class Detector {
         const expected = expectedRange(state.features, event.timestamp);
         if (order === 'next') {
           updateFeatureState(state.features, event.timestamp, value);
-          const broken = nonFiniteField(state.features);
+          const broken = nonFiniteField(state.features, event.timestamp);
           if (broken) {
             // Bounded inputs keep the state finite; should arithmetic still break, the series starts afresh
             // without the point that broke it, rather than going blind for good. The point itself was scored
@@ -230,28 +263,54 @@ export class Detector {
         });
       }
     }
-    const raw = await this.scorer.score(features, rows.length);
-    return { ...this.calibrateRows(rows, features, raw, duplicates), resets };
+    const models = this.models;
+    const raw = await models.champion.score(features, rows.length);
+    const challengerRaw = models.challenger
+      ? await models.challenger.score(features, rows.length)
+      : undefined;
+    return { ...this.calibrateRows(rows, features, raw, challengerRaw, models, duplicates), resets };
   }
 
   private calibrateRows(
     rows: readonly Row[],
     features: Float32Array,
-    raw: Float32Array,
+    championRaw: Float32Array,
+    challengerRaw: Float32Array | undefined,
+    models: ModelSet,
     duplicates: number,
   ): Omit<DetectionResult, 'resets'> {
     const points: ScoredPoint[] = new Array(rows.length);
     const surprises = new Float64Array(rows.length);
     const transitions: EpisodeTransition[] = [];
     const changed = new Set<string>();
-    const modelVersion = this.scorer.modelVersion;
+    const champion = { version: models.champion.modelVersion, tag: modelTag(models.champion.modelVersion) };
+    const challenger = models.challenger
+      ? { version: models.challenger.modelVersion, tag: modelTag(models.challenger.modelVersion) }
+      : undefined;
+    const canaryPercent = models.canaryPercent ?? 0;
+    const report = { swapped: 0, restarted: 0, shadowRows: 0, shadowAboveOpen: 0, liveAboveOpen: 0 };
     let late = 0;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
-      const rawScore = raw[i] as number;
       const { state, event } = row;
+      // The live model of this row: the champion, or the challenger for a canary series.
+      const canary = challenger !== undefined && inCanary(row.key, canaryPercent);
+      const live = canary ? (challenger as typeof champion) : champion;
+      const other = canary ? champion : challenger;
+      const rawScore = (canary ? challengerRaw?.[i] : championRaw[i]) as number;
+      const otherRaw = canary ? championRaw[i] : challengerRaw?.[i];
+      const alignment = alignCalibration(state, live.tag, other?.tag);
+      if (alignment !== 'kept') report[alignment] += 1;
       let anomalous = state.episode.openedAt !== null;
       let calibrated: { probability: number; surprise: number };
+      const settings = this.settingsOf(row);
+      if (other && otherRaw !== undefined && state.spare) {
+        // Calibrated like the live model (a late point on a copy), compared, never alerted.
+        const spare = row.late ? { ...state.spare.calibration } : state.spare.calibration;
+        const shadow = calibrate(spare, otherRaw, this.options.calibration);
+        report.shadowRows += 1;
+        if (shadow.probability >= settings.episodes.openAbove) report.shadowAboveOpen += 1;
+      }
       if (row.late) {
         late += 1;
         calibrated = calibrate({ ...state.calibration }, rawScore, this.options.calibration);
@@ -260,7 +319,6 @@ export class Detector {
         calibrated = calibrate(state.calibration, rawScore, this.options.calibration);
         const stuck = row.stuck > 0 && calibrated.probability < STUCK_PROBABILITY;
         if (stuck) calibrated = { probability: STUCK_PROBABILITY, surprise: calibrated.surprise };
-        const settings = this.settingsOf(row);
         // A muted series is scored and stored but never in an episode (one open when it was muted ends quietly).
         if (settings.mute && state.episode.openedAt !== null) closeEpisode(state.episode);
         const step = settings.mute
@@ -268,11 +326,12 @@ export class Detector {
           : advanceEpisode(state.episode, event.timestamp, calibrated.probability, settings.episodes);
         if (step !== 'calm' && step !== 'ongoing') {
           const drivers = stuck ? [{ name: 'stuck_run', value: row.stuck }] : topFeatures(features, i);
-          transitions.push(this.transition(step, row, drivers, calibrated.probability));
+          transitions.push(this.transition(step, row, drivers, calibrated.probability, live.version));
         }
         if (step === 'resolved') closeEpisode(state.episode);
         anomalous = step === 'opened' || step === 'ongoing' || step === 'escalated';
       }
+      if (other && calibrated.probability >= settings.episodes.openAbove) report.liveAboveOpen += 1;
       surprises[i] = calibrated.surprise;
       points[i] = {
         series: event.series,
@@ -283,10 +342,15 @@ export class Detector {
         rawScore,
         probability: calibrated.probability,
         anomalous,
-        modelVersion,
+        modelVersion: live.version,
       };
     }
-    return { points, surprises, transitions, duplicates, late, changed };
+    const models_: ModelReport = {
+      champion: champion.version,
+      ...(challenger && { challenger: challenger.version }),
+      ...report,
+    };
+    return { points, surprises, transitions, duplicates, late, changed, models: models_ };
   }
 
   private transition(
@@ -294,6 +358,7 @@ export class Detector {
     row: Row,
     contributions: FeatureContribution[],
     probability: number,
+    modelVersion: string,
   ): EpisodeTransition {
     const episode = row.state.episode;
     const startedAt = episode.openedAt ?? row.event.timestamp;
@@ -310,7 +375,7 @@ export class Detector {
       value: row.value,
       expected: row.expected,
       topFeatures: contributions,
-      modelVersion: this.scorer.modelVersion,
+      modelVersion,
     };
   }
 }
@@ -335,22 +400,23 @@ interface Row {
   readonly expected: { readonly low: number; readonly high: number };
 }
 
-/** The first number of a feature state that is not finite, by name, or undefined when all are. */
-function nonFiniteField(f: FeatureState): string | undefined {
-  const scalars = {
-    lastValue: f.lastValue,
-    interval: f.interval,
-    'fast.mean': f.fast.mean,
-    'fast.variance': f.fast.variance,
-    'slow.mean': f.slow.mean,
-    'slow.variance': f.slow.variance,
-    stepVariance: f.stepVariance,
-  };
-  for (const [name, x] of Object.entries(scalars)) if (!Number.isFinite(x)) return name;
-  for (let h = 0; h < f.seasonMean.length; h++) {
-    if (!Number.isFinite(f.seasonMean[h] as number) || !Number.isFinite(f.seasonVariance[h] as number)) {
-      return `season[${h}]`;
-    }
+/**
+ * The first number of a feature state that is not finite, by name, or undefined when all are. Only what an
+ * update at `timestamp` can change is checked (the scalars and that hour's profile), without allocating:
+ * this runs for every point.
+ */
+function nonFiniteField(f: FeatureState, timestamp: number): string | undefined {
+  if (!Number.isFinite(f.lastValue)) return 'lastValue';
+  if (!Number.isFinite(f.interval)) return 'interval';
+  if (!Number.isFinite(f.fast.mean)) return 'fast.mean';
+  if (!Number.isFinite(f.fast.variance)) return 'fast.variance';
+  if (!Number.isFinite(f.slow.mean)) return 'slow.mean';
+  if (!Number.isFinite(f.slow.variance)) return 'slow.variance';
+  if (!Number.isFinite(f.stepVariance)) return 'stepVariance';
+  const hour = Math.floor(timestamp / 3_600_000) % f.seasonMean.length;
+  const h = hour < 0 ? hour + f.seasonMean.length : hour;
+  if (!Number.isFinite(f.seasonMean[h] as number) || !Number.isFinite(f.seasonVariance[h] as number)) {
+    return `season[${h}]`;
   }
   return undefined;
 }

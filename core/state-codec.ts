@@ -66,7 +66,13 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
   out[23] = state.counter?.raw ?? Number.NaN;
   out[24] = state.counter?.at ?? Number.NaN;
   out[25] = f.minValue;
-  out.fill(0, 26, HEADER); // reserved
+  out[26] = state.calibrationModel;
+  const spare = state.spare;
+  out[27] = spare?.model ?? Number.NaN;
+  out[28] = spare?.calibration.count ?? 0;
+  out[29] = spare?.calibration.mean ?? 0;
+  out[30] = spare?.calibration.variance ?? 0;
+  out[31] = spare?.calibration.recent ?? 0;
   out.set(f.recentTimestamps, HEADER);
   out.set(f.seasonMean, HEADER + recent);
   out.set(f.seasonVariance, HEADER + recent + hours);
@@ -134,6 +140,14 @@ export function decodeSeriesState(bytes: unknown): SeriesDetectorState {
       seasonWeight: slice(HEADER + recent + 2 * hours, hours),
     },
     calibration: { v: 1, count: at(12), mean: at(13), variance: at(14), recent: at(15) },
+    calibrationModel: format >= 2 ? at(26) : 0,
+    ...(format >= 2 &&
+      !Number.isNaN(at(27)) && {
+        spare: {
+          model: at(27),
+          calibration: { v: 1, count: at(28), mean: at(29), variance: at(30), recent: at(31) },
+        },
+      }),
     episode: {
       v: 1,
       openedAt: Number.isNaN(openedAt) ? null : openedAt,

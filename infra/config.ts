@@ -2,6 +2,7 @@ import type { Node } from 'constructs';
 import { z } from 'zod';
 import { type DetectionSettings, DetectionSettingsSchema } from '../core/sensitivity.ts';
 import { influxUrlProblem } from '../functions/detect/influx-url.ts';
+import { unknownKeyProblems } from './context-keys.ts';
 
 /** The routing config deployed when `alertingConfig` names none: the shipped, documented example. */
 export const DEFAULT_ALERTING_CONFIG = 'config/alerting.example.yaml';
@@ -22,11 +23,14 @@ export const CONFIG_KEYS = [
   'streamMode',
   'shardCount',
   'influx',
+  'influxInstance',
   'allowInsecureInflux',
   'modelS3Uri',
   'detectionSettings',
   'alertingConfig',
   'alertEmailFrom',
+  'ingestion',
+  'retrainAutoencoderOnFargate',
 ] as const;
 
 /** Raised when the CDK context does not describe a deployable Seismo; the message lists every bad key and rule. */
@@ -79,6 +83,68 @@ const InfluxSchema = z.object(
   { error: 'influx must be an object {url, org, bucket}' },
 );
 
+/** Instance classes of Amazon Timestream for InfluxDB (vCPU and memory grow with the name). */
+export const INFLUX_INSTANCE_TYPES = [
+  'db.influx.medium',
+  'db.influx.large',
+  'db.influx.xlarge',
+  'db.influx.2xlarge',
+  'db.influx.4xlarge',
+  'db.influx.8xlarge',
+  'db.influx.12xlarge',
+  'db.influx.16xlarge',
+] as const;
+
+const influxName = (key: string) =>
+  z
+    .string({ error: `${key} must be a string` })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/, `${key} must be 2-64 letters, digits, "_" or "-"`);
+
+/** The managed instance `timeseriesBackend=timestream-influxdb` provisions; every field has a default. */
+const InfluxInstanceSchema = z.object(
+  {
+    type: z
+      .enum(INFLUX_INSTANCE_TYPES, {
+        error: `influxInstance.type must be one of ${INFLUX_INSTANCE_TYPES.join(', ')}`,
+      })
+      .default('db.influx.medium'),
+    // Timestream for InfluxDB's limits for the "Influx IO Included 3000 IOPS" storage type.
+    storageGiB: intBetween('influxInstance.storageGiB', 20, 16384).default(20),
+    multiAz: z
+      .preprocess(fromCliBoolean, z.boolean({ error: 'influxInstance.multiAz must be true or false' }))
+      .optional(),
+    org: influxName('influxInstance.org').default('seismo'),
+    bucket: influxName('influxInstance.bucket').default('seismo'),
+  },
+  { error: 'influxInstance must be an object {type, storageGiB, multiAz, org, bucket}' },
+);
+
+const ProducerSchema = z.object(
+  {
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'ingestion.producers[].name must be 1-64 letters, digits, - or _'),
+    rateLimit: intBetween('ingestion.producers[].rateLimit', 1, 10_000).optional(),
+    burstLimit: intBetween('ingestion.producers[].burstLimit', 1, 5_000).optional(),
+    quotaPerDay: intBetween('ingestion.producers[].quotaPerDay', 1, 1_000_000_000).optional(),
+  },
+  { error: 'ingestion.producers[] must be objects {name, rateLimit?, burstLimit?, quotaPerDay?}' },
+);
+
+const IngestionSchema = z.object(
+  {
+    // API Gateway's account default is 10,000 requests/s with bursts of 5,000.
+    rateLimit: intBetween('ingestion.rateLimit', 1, 10_000).optional(),
+    burstLimit: intBetween('ingestion.burstLimit', 1, 5_000).optional(),
+    producers: z
+      .array(ProducerSchema)
+      .min(1, 'ingestion.producers must name at least one producer')
+      .optional(),
+    seriesCap: intBetween('ingestion.seriesCap', 1, 10_000_000).optional(),
+  },
+  { error: 'ingestion must be an object {rateLimit?, burstLimit?, producers?, seriesCap?}' },
+);
+
 const RawConfigSchema = z.object({
   stage: z
     .string({ error: 'stage is required' })
@@ -86,8 +152,8 @@ const RawConfigSchema = z.object({
       /^[a-z][a-z0-9-]{0,15}$/,
       'stage must be 1-16 lowercase letters, digits or dashes, starting with a letter',
     ),
-  timeseriesBackend: z.enum(['timestream', 'influxdb'], {
-    error: 'timeseriesBackend must be "timestream" or "influxdb"',
+  timeseriesBackend: z.enum(['timestream', 'timestream-influxdb', 'influxdb'], {
+    error: 'timeseriesBackend must be "timestream", "timestream-influxdb" or "influxdb"',
   }),
   retention: z.preprocess(
     fromCliObject,
@@ -109,6 +175,7 @@ const RawConfigSchema = z.object({
   }),
   shardCount: intBetween('shardCount', 1, 1000).optional(),
   influx: z.preprocess(fromCliObject, InfluxSchema).optional(),
+  influxInstance: z.preprocess(fromCliObject, InfluxInstanceSchema).optional(),
   allowInsecureInflux: z
     .preprocess(fromCliBoolean, z.boolean({ error: 'allowInsecureInflux must be true or false' }))
     .optional(),
@@ -136,6 +203,14 @@ const RawConfigSchema = z.object({
       'alertEmailFrom must be an address of an SES identity, e.g. "Seismo <alerts@example.com>"',
     )
     .default(DEFAULT_ALERT_EMAIL_FROM),
+  ingestion: z.preprocess(fromCliObject, IngestionSchema).optional(),
+  // `-c retrainAutoencoderOnFargate=true` arrives as a string.
+  retrainAutoencoderOnFargate: z
+    .preprocess(
+      (v) => (v === 'true' ? true : v === 'false' ? false : v),
+      z.boolean({ error: 'retrainAutoencoderOnFargate must be true or false' }),
+    )
+    .optional(),
 });
 
 /** Rules that tie keys together; checked on the raw values so they are reported alongside per-key problems. */
@@ -148,6 +223,14 @@ function crossKeyProblems(raw: Readonly<Record<string, unknown>>): string[] {
     problems.push(
       `shardCount only applies when streamMode is PROVISIONED; ON_DEMAND scales shards itself (got ${JSON.stringify(raw.shardCount)})`,
     );
+  }
+  if (raw.timeseriesBackend !== 'influxdb' && raw.influx !== undefined) {
+    problems.push(
+      'influx {url, org, bucket} names an InfluxDB you run, for timeseriesBackend "influxdb" only; "timestream-influxdb" provisions its own (settings in influxInstance)',
+    );
+  }
+  if (raw.timeseriesBackend !== 'timestream-influxdb' && raw.influxInstance !== undefined) {
+    problems.push('influxInstance only applies when timeseriesBackend is "timestream-influxdb"');
   }
   if (raw.timeseriesBackend === 'influxdb' && raw.influx === undefined) {
     problems.push('influx {url, org, bucket} is required when timeseriesBackend is "influxdb" (got nothing)');
@@ -167,9 +250,21 @@ function crossKeyProblems(raw: Readonly<Record<string, unknown>>): string[] {
 
 type RawConfig = z.infer<typeof RawConfigSchema>;
 
-/** Where scored points are written: Timestream for LiveAnalytics, or an InfluxDB endpoint (e.g. Timestream for InfluxDB). */
+/**
+ * Where scored points are written: Timestream for LiveAnalytics, an Amazon Timestream for InfluxDB instance the
+ * stack provisions, or an InfluxDB endpoint someone else runs.
+ */
 export type TimeseriesConfig =
   | { readonly backend: 'timestream'; readonly memoryHours: number; readonly magneticDays: number }
+  | {
+      readonly backend: 'timestream-influxdb';
+      readonly instanceType: (typeof INFLUX_INSTANCE_TYPES)[number];
+      readonly storageGiB: number;
+      /** A standby in a second Availability Zone (twice the instance price); prod's default. */
+      readonly multiAz: boolean;
+      readonly org: string;
+      readonly bucket: string;
+    }
   | {
       readonly backend: 'influxdb';
       readonly url: string;
@@ -183,6 +278,34 @@ export type TimeseriesConfig =
 export type StreamConfig =
   | { readonly mode: 'ON_DEMAND' }
   | { readonly mode: 'PROVISIONED'; readonly shardCount: number };
+
+/** One producer of the ingestion API: an API key and a usage plan of its own. */
+export interface ProducerConfig {
+  readonly name: string;
+  /** Steady requests per second. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  /** Requests per day. */
+  readonly quotaPerDay: number;
+}
+
+/** The ingestion API's throttling, producers and per-tenant series cap. */
+export interface IngestionConfig {
+  /** Stage-wide requests per second, every producer together. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly producers: readonly ProducerConfig[];
+  /** Distinct series one API key may create. */
+  readonly seriesCap: number;
+}
+
+/** Ingestion defaults: one producer, `default`. */
+export const DEFAULT_INGESTION: IngestionConfig = {
+  rateLimit: 500,
+  burstLimit: 1_000,
+  producers: [{ name: 'default', rateLimit: 100, burstLimit: 200, quotaPerDay: 5_000_000 }],
+  seriesCap: 10_000,
+};
 
 /** The validated, typed deploy configuration of one Seismo stage. */
 export interface SeismoConfig {
@@ -203,6 +326,11 @@ export interface SeismoConfig {
     /** The From of alert email: an address of a verified SES identity. */
     readonly emailFrom: string;
   };
+  readonly ingestion: IngestionConfig;
+  readonly retraining: {
+    /** Train the autoencoder on every row in a Fargate task instead of a sample in Lambda. */
+    readonly autoencoderOnFargate: boolean;
+  };
 }
 
 function toConfig(raw: RawConfig): SeismoConfig {
@@ -210,16 +338,26 @@ function toConfig(raw: RawConfig): SeismoConfig {
     raw.streamMode === 'PROVISIONED'
       ? { mode: 'PROVISIONED', shardCount: raw.shardCount ?? 1 }
       : { mode: 'ON_DEMAND' };
+  const instance = raw.influxInstance ?? InfluxInstanceSchema.parse({});
   const timeseries: TimeseriesConfig =
-    raw.timeseriesBackend === 'influxdb' && raw.influx
+    raw.timeseriesBackend === 'timestream-influxdb'
       ? {
-          backend: 'influxdb',
-          ...raw.influx,
-          ...(raw.allowInsecureInflux && new URL(raw.influx.url).protocol === 'http:'
-            ? { allowInsecureHttp: true }
-            : {}),
+          backend: 'timestream-influxdb',
+          instanceType: instance.type,
+          storageGiB: instance.storageGiB,
+          multiAz: instance.multiAz ?? raw.stage === 'prod',
+          org: instance.org,
+          bucket: instance.bucket,
         }
-      : { backend: 'timestream', ...raw.retention };
+      : raw.timeseriesBackend === 'influxdb' && raw.influx
+        ? {
+            backend: 'influxdb',
+            ...raw.influx,
+            ...(raw.allowInsecureInflux && new URL(raw.influx.url).protocol === 'http:'
+              ? { allowInsecureHttp: true }
+              : {}),
+          }
+        : { backend: 'timestream', ...raw.retention };
   return {
     stage: raw.stage,
     stream,
@@ -232,6 +370,19 @@ function toConfig(raw: RawConfig): SeismoConfig {
       ...(raw.detectionSettings === undefined ? {} : { settings: raw.detectionSettings }),
     },
     alerting: { configPath: raw.alertingConfig, emailFrom: raw.alertEmailFrom },
+    ingestion: {
+      rateLimit: raw.ingestion?.rateLimit ?? DEFAULT_INGESTION.rateLimit,
+      burstLimit: raw.ingestion?.burstLimit ?? DEFAULT_INGESTION.burstLimit,
+      seriesCap: raw.ingestion?.seriesCap ?? DEFAULT_INGESTION.seriesCap,
+      producers:
+        raw.ingestion?.producers?.map((p) => ({
+          name: p.name,
+          rateLimit: p.rateLimit ?? 100,
+          burstLimit: p.burstLimit ?? 200,
+          quotaPerDay: p.quotaPerDay ?? 5_000_000,
+        })) ?? DEFAULT_INGESTION.producers,
+    },
+    retraining: { autoencoderOnFargate: raw.retrainAutoencoderOnFargate ?? false },
   };
 }
 
@@ -257,12 +408,27 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SeismoConfi
   return toConfig(result.data);
 }
 
-/** Reads the Seismo keys from a construct's CDK context (cdk.json defaults merged with `-c` overrides) and validates them. */
+/**
+ * Reads the Seismo keys from a construct's CDK context (cdk.json defaults merged with `-c` overrides) and
+ * validates them. A context key shaped like Seismo's that it does not read (`-c batchsize=100`) is a problem
+ * too, named with the nearest known key (see infra/context-keys.ts for the rule).
+ */
 export function loadConfig(node: Node): SeismoConfig {
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const value: unknown = node.tryGetContext(key);
     if (value !== undefined && value !== null && value !== '') raw[key] = value;
   }
-  return parseConfig(raw);
+  const unknown = unknownKeyProblems(node.getAllContext() as Record<string, unknown>, CONFIG_KEYS);
+  let config: SeismoConfig | undefined;
+  let problems: readonly string[] = [];
+  try {
+    config = parseConfig(raw);
+  } catch (error) {
+    if (!(error instanceof SeismoConfigError)) throw error;
+    problems = error.problems;
+  }
+  // A typo'd key usually explains a problem with the key it was meant to set: report both, the typo first.
+  if (!config || unknown.length > 0) throw new SeismoConfigError([...unknown, ...problems]);
+  return config;
 }

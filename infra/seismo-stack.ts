@@ -1,14 +1,17 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import { loadDeployedAlertingConfig } from './alerting-config.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
 import { alertingOutputs } from './constructs/alerting-outputs.ts';
-import { SeismoDetection } from './constructs/detection.ts';
+import { DETECT_TIMEOUT, SeismoDetection } from './constructs/detection.ts';
+import { IngestionApi } from './constructs/ingestion-api.ts';
+import { SeismoObservability } from './constructs/observability.ts';
 import { OnnxRuntimeLayer } from './constructs/onnx-layer.ts';
+import { SeismoRetraining } from './constructs/retraining.ts';
 import { SeismoStorage } from './constructs/storage.ts';
-import { SeismoStream } from './constructs/stream.ts';
+import { SeismoStream, STREAM_RETENTION } from './constructs/stream.ts';
 
 /** Props of {@link SeismoStack}. */
 export interface SeismoStackProps extends StackProps {
@@ -31,6 +34,12 @@ export class SeismoStack extends Stack {
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
+  /** Archive, registry and the retraining state machine. */
+  readonly retraining: SeismoRetraining;
+  /** The ingestion API: events straight to the stream, protocols through the translator. */
+  readonly ingestion: IngestionApi;
+  /** Alarms (to the ops topic) and dashboards; other constructs add theirs with its `monitor*` methods. */
+  readonly observability: SeismoObservability;
 
   constructor(scope: Construct, id: string, props: SeismoStackProps) {
     super(scope, id, props);
@@ -39,7 +48,11 @@ export class SeismoStack extends Stack {
     const removalPolicy = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.ingest = new SeismoStream(this, 'ingest', { capacity: config.stream, removalPolicy });
-    this.storage = new SeismoStorage(this, 'storage', { timeseries: config.timeseries, removalPolicy });
+    this.storage = new SeismoStorage(this, 'storage', {
+      timeseries: config.timeseries,
+      removalPolicy,
+      stage: config.stage,
+    });
     this.alerting = new SeismoAlerting(this, 'alerting', {
       removalPolicy,
       routing: loadDeployedAlertingConfig(config.alerting.configPath),
@@ -61,6 +74,46 @@ export class SeismoStack extends Stack {
       removalPolicy,
     });
 
+    this.retraining = new SeismoRetraining(this, 'retraining', {
+      stream: this.ingest.stream,
+      detector: this.detection.fn,
+      onnxLayer: onnx.layer,
+      removalPolicy,
+      autoencoderOnFargate: config.retraining.autoencoderOnFargate,
+    });
+
+    this.ingestion = new IngestionApi(this, 'ingestion', {
+      config: config.ingestion,
+      stream: this.ingest.stream,
+      streamKey: this.ingest.key,
+      stageName: config.stage,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'ingestion-url', {
+      value: this.ingestion.api.url,
+      description: 'Base URL of the ingestion API (POST v1/events, api/v1/write, v1/metrics, ...)',
+    });
+
+    this.observability = new SeismoObservability(this, 'observability', {
+      stage: config.stage,
+      removalPolicy,
+    })
+      .monitorStream(this.ingest.stream, 'ingest-stream')
+      .monitorStreamConsumer(this.detection.fn, 'detector', {
+        timeout: DETECT_TIMEOUT,
+        streamRetention: STREAM_RETENTION,
+      })
+      .monitorTable(this.storage.stateTable, 'state-table')
+      .monitorTable(this.storage.publishedTable, 'publish-ledger')
+      .monitorQueueMustStayEmpty(this.detection.deadLetterQueue, 'detector-dead-letters')
+      .monitorQueueMustStayEmpty(this.detection.failureQueue, 'detector-failed-batches')
+      .monitorTopic(this.alerting.topic, 'anomalies-topic')
+      .monitorFunction(this.ingestion.translator, 'translator', {
+        timeout: this.ingestion.translator.timeout ?? Duration.seconds(3),
+      })
+      .monitorTable(this.ingestion.seriesTable, 'series-table');
+
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,
       description: 'Kinesis stream producers write to',
@@ -74,5 +127,37 @@ export class SeismoStack extends Stack {
       description: 'Records the detector rejected, with the reason',
     });
     alertingOutputs(this, this.alerting);
+    const managedInflux = this.storage.timeseries.backend === 'influxdb' && this.storage.timeseries.managed;
+    if (managedInflux) {
+      new CfnOutput(this, 'influx-instance-arn', {
+        value: managedInflux.instance.attrArn,
+        description: 'The Timestream for InfluxDB instance scored points are written to',
+      });
+      new CfnOutput(this, 'influx-url', { value: managedInflux.url, description: 'Its API, inside its VPC' });
+      new CfnOutput(this, 'influx-admin-secret-arn', {
+        value: managedInflux.adminSecret.secretArn,
+        description: 'Its admin user and password (for the InfluxDB UI and CLI)',
+      });
+      new CfnOutput(this, 'influx-token-secret-arn', {
+        value: managedInflux.tokenSecret.secretArn,
+        description: "The detector's write token, created by the stack",
+      });
+    }
+    new CfnOutput(this, 'ops-topic-arn', {
+      value: this.observability.opsTopic.topicArn,
+      description: 'Alarm notifications: subscribe the on-call pager or email here',
+    });
+    new CfnOutput(this, 'learning-bucket', {
+      value: this.retraining.bucket.bucketName,
+      description: 'Archive, retraining runs and model registry artifacts (seismo models --bucket)',
+    });
+    new CfnOutput(this, 'registry-table', {
+      value: this.retraining.registryTable.tableName,
+      description: 'Model registry pointers and promotion log (seismo models --table)',
+    });
+    new CfnOutput(this, 'retraining-state-machine-arn', {
+      value: this.retraining.stateMachine.stateMachineArn,
+      description: 'Retraining state machine (seismo retrain --state-machine)',
+    });
   }
 }

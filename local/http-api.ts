@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import type { EpisodeTransition } from '../core/detection-types.ts';
@@ -17,6 +17,8 @@ export interface HttpApiSources {
   readonly alerts: () => readonly EpisodeTransition[];
   /** Extra fields for /health (stream, counters). */
   readonly health: () => Record<string, unknown>;
+  /** Routes mounted before the read-only ones (the ingestion API); true when they answered the request. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** A listening endpoint: its base URL and how to close it. */
@@ -35,6 +37,7 @@ const QUOTED_TARGET = 200;
 /** Serves the endpoint on 127.0.0.1:`port` (0 for any free port). */
 export async function startHttpApi(sources: HttpApiSources, port = 0): Promise<HttpApi> {
   const server = createServer((req, res) => {
+    if (sources.routes?.(req, res)) return;
     if (req.method !== 'GET')
       return send(res, 405, { error: `${req.method} is not supported; this API is read-only` });
     try {

@@ -82,6 +82,8 @@ function banner(stack: LocalStack, seconds: number): string {
     `  Kinesis   ${stack.kinesisEndpoint}  stream ${stack.streamName} (${stack.shardCount} shards, region ${stack.region})`,
     `  DynamoDB  ${stack.dynamodbEndpoint}  tables ${stack.stateTable}, ${stack.ledgerTable}`,
     `  HTTP      ${stack.httpUrl}/health  ${stack.httpUrl}/v1/series  ${stack.httpUrl}/v1/series/NAME/scores?from=&to=  ${stack.httpUrl}/v1/alerts`,
+    `  Ingest    POST ${stack.httpUrl}/v1/events, /api/v1/write (Prometheus), /v1/metrics (OTLP), /v1/influx/write, /api/v2/write; API docs ${stack.httpUrl}/v1/openapi.json`,
+    `            x-api-key: ${stack.ingest.apiKey}   (Firehose access key: ${stack.ingest.firehoseAccessKey})`,
     `  Model     ${stack.modelVersion}; stack file ${relative(process.cwd(), DEFAULT_STACK_FILE) || DEFAULT_STACK_FILE}`,
     ...(stack.alerting
       ? [

@@ -6,6 +6,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { DynamoDbStateStore, STATE_KEY_ATTRIBUTE } from '../adapters/dynamodb-state-store.ts';
+import { SERIES_KEY_ATTRIBUTE } from '../adapters/ingest/dynamodb-series-registry.ts';
 import { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import { DynamoDbPublishLedger, LEDGER_KEY_ATTRIBUTE } from '../adapters/publish-ledger.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
@@ -17,6 +18,7 @@ import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } fro
 import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
 import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
 import { startHttpApi } from './http-api.ts';
+import { createIngestRoutes, newApiKey } from './ingest-routes.ts';
 import type { StackInfo } from './stack-info.ts';
 import {
   formatFailedBatch,
@@ -57,6 +59,17 @@ export interface LocalStackOptions {
   readonly detectionSettings?: DetectionSettings;
   /** The alert path (router, senders, stand-ins, scheduler, ack page); false leaves it out. */
   readonly alerting?: LocalAlertingOptions | false;
+  /** The ingestion API: its key (SEISMO_API_KEY, else a fresh one), series table and per-tenant series cap. */
+  readonly ingest?: { readonly apiKey?: string; readonly seriesTable?: string; readonly seriesCap?: number };
+}
+
+/** The local ingestion API's credentials and table. */
+export interface LocalIngest {
+  /** The x-api-key of tenant `local`. */
+  readonly apiKey: string;
+  /** What a Firehose delivery stream sends as X-Amz-Firehose-Access-Key. */
+  readonly firehoseAccessKey: string;
+  readonly seriesTable: string;
 }
 
 /** A running local stack: where everything listens, what it captured, and how to stop it. */
@@ -83,6 +96,7 @@ export interface LocalStack {
   readonly eventSource: KinesisEventSource;
   /** The alert path behind the topic, unless the options left it out. */
   readonly alerting: LocalAlerting | undefined;
+  readonly ingest: LocalIngest;
   stop(): Promise<void>;
 }
 
@@ -94,6 +108,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const shardCount = options.shardCount ?? 2;
   const stateTable = options.stateTable ?? 'seismo-state';
   const ledgerTable = options.ledgerTable ?? 'seismo-published';
+  const ingest: LocalIngest = {
+    apiKey: options.ingest?.apiKey ?? (process.env.SEISMO_API_KEY || newApiKey()),
+    firehoseAccessKey: newApiKey(),
+    seriesTable: options.ingest?.seriesTable ?? 'seismo-series',
+  };
   const cleanup: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
@@ -115,6 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       createStream(kinesis, streamName, shardCount),
       createTable(dynamodb, stateTable, STATE_KEY_ATTRIBUTE),
       createTable(dynamodb, ledgerTable, LEDGER_KEY_ATTRIBUTE),
+      createTable(dynamodb, ingest.seriesTable, SERIES_KEY_ATTRIBUTE),
     ]);
 
     const scores = new MemoryTimeSeriesStore();
@@ -176,6 +196,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           modelVersion: model.scorer.modelVersion,
           eventSource: eventSource.stats,
         }),
+        routes: createIngestRoutes({
+          kinesis,
+          streamName,
+          dynamodb,
+          seriesTable: ingest.seriesTable,
+          apiKeys: new Map([[ingest.apiKey, 'local']]),
+          firehoseAccessKey: ingest.firehoseAccessKey,
+          ...(options.ingest?.seriesCap === undefined ? {} : { seriesCap: options.ingest.seriesCap }),
+        }),
       },
       options.httpPort,
     );
@@ -200,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       failedBatches,
       eventSource,
       alerting,
+      ingest,
       stop,
     };
   } catch (error) {

@@ -26,6 +26,35 @@ export const ModelCardSchema = z.object({
   onnxFile: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   createdBy: z.string(),
+  /** Where a retrained model came from; absent on the shipped default model. */
+  lineage: z
+    .object({
+      runId: z.string(),
+      featureCode: z.object({ schemaVersion: z.number().int(), fingerprint: z.string() }),
+      trainingWindow: z.object({ from: z.string(), to: z.string() }),
+      holdoutWindow: z.object({ from: z.string(), to: z.string() }),
+      series: z.object({
+        count: z.number().int().nonnegative(),
+        sha256: z.string(),
+        uri: z.string().optional(),
+      }),
+      excludedEpisodes: z.array(
+        z.object({
+          episodeId: z.string(),
+          series: z.string(),
+          channel: z.string(),
+          from: z.string(),
+          to: z.string(),
+        }),
+      ),
+      seed: z.number().int(),
+      trainer: z.object({ name: z.string(), version: z.string() }),
+      packages: z.record(z.string(), z.string()),
+      gitRevision: z.string(),
+      /** Deciles of the model's raw scores on its training rows: the reference of the daily drift figure. */
+      scoreReference: z.object({ edges: z.array(z.number()), fractions: z.array(z.number()) }),
+    })
+    .optional(),
 });
 
 /** A parsed model card. */

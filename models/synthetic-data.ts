@@ -114,7 +114,8 @@ function generateSeries(
   return { name, kind, timestamps, values, labels, anomalies };
 }
 
-function injectAnomalies(
+/** Injects `count` labelled anomalies into the last three quarters of `values` (in place), sized from `noise`. */
+export function injectAnomalies(
   random: Random,
   values: Float64Array,
   labels: Uint8Array,

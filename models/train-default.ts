@@ -23,8 +23,9 @@ import { augmentTails } from './tail-augmentation.ts';
 const WARM_UP_POINTS = 64;
 const MODEL_VERSION = '1.0.0';
 /** ψ = 1024 gives deeper trees than Liu et al.'s 256: finer grading of the far range on real data (NAB). */
-const FOREST = { trees: 100, sampleSize: 1024 } as const;
-const TAILS = { fraction: 0.05, maxFactor: 20, limit: 20 } as const;
+export const FOREST = { trees: 100, sampleSize: 1024 } as const;
+/** Tail rows added before the forest is grown (augmentTails); retraining uses the same recipe. */
+export const TAILS = { fraction: 0.05, maxFactor: 20, limit: 20 } as const;
 
 /** Rows of normal behaviour (labelled anomalies left out) after warm-up, from every series of a corpus. */
 function normalRows(corpus: readonly SyntheticSeries[]): Float32Array {

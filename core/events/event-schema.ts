@@ -24,10 +24,14 @@ export const EVENT_LIMITS = {
   absoluteValue: 1e100,
 } as const;
 
-/** Epoch ms below this (1973-03-03) almost surely means the producer sent seconds. */
-const MIN_EPOCH_MS = 1e11;
-/** The latest time InfluxDB can store (nanoseconds in a signed 64-bit integer): 2262-04-11. */
-const MAX_EPOCH_MS = 9_223_372_036_854;
+/**
+ * The epoch-ms range every store can hold. Below the minimum (1973-03-03) a number almost surely means the
+ * producer sent seconds; the maximum is the latest time InfluxDB can store (nanoseconds in a signed 64-bit
+ * integer): 2262-04-11.
+ */
+export const EPOCH_MS_RANGE = { minimum: 1e11, maximum: 9_223_372_036_854 } as const;
+const MIN_EPOCH_MS = EPOCH_MS_RANGE.minimum;
+const MAX_EPOCH_MS = EPOCH_MS_RANGE.maximum;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 const HAS_ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/;
 

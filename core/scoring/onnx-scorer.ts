@@ -40,4 +40,9 @@ export class OnnxScorer implements BatchScorer {
       throw new Error('model produced no "score" output: it does not follow the Seismo model contract');
     return score.data as Float32Array;
   }
+
+  /** Frees the session's native memory; the scorer must not be used after. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
 }

@@ -68,10 +68,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
     }
     if (!models.includes(point.modelVersion)) models.push(point.modelVersion);
   }
-  const text =
-    points.length === 0 && transitions.length === 0
-      ? ''
-      : JSON.stringify({ d: dimensions, m: models, t: transitions });
+  const text = outboxText(dimensions, models, transitions);
   const textBytes = Buffer.byteLength(text);
   const outboxBytes =
     points.length === 0 && textBytes === 0 ? 0 : 4 + points.length * POINT_BYTES + textBytes;
@@ -101,6 +98,31 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
   }
   bytes.write(text, at, 'utf8');
   return bytes;
+}
+
+/** The last common outbox text: one dimension set, one model, no transitions (most series, most batches). */
+let lastText: { dimensions: object; model: string; text: string } | undefined;
+
+function outboxText(
+  dimensions: readonly Readonly<Record<string, string>>[],
+  models: readonly string[],
+  transitions: readonly EpisodeTransition[],
+): string {
+  if (dimensions.length === 0 && transitions.length === 0) return '';
+  if (dimensions.length !== 1 || models.length !== 1 || transitions.length > 0) {
+    return JSON.stringify({ d: dimensions, m: models, t: transitions });
+  }
+  const [only] = dimensions as [Readonly<Record<string, string>>];
+  const [model] = models as [string];
+  // Events without dimensions share one frozen object, so the same text serves batch after batch.
+  if (lastText?.dimensions !== only || lastText.model !== model) {
+    lastText = {
+      dimensions: only,
+      model,
+      text: JSON.stringify({ d: dimensions, m: models, t: transitions }),
+    };
+  }
+  return lastText.text;
 }
 
 /**

@@ -6,9 +6,6 @@ import type { DeadLetter } from '../../core/ports.ts';
 /** Largest user record accepted, in bytes: anything bigger is rejected before JSON parsing. */
 export const MAX_RECORD_BYTES = 64 * 1024;
 
-/** Base64 kept in a dead letter for an oversized record, so one message stays within SQS's 256 KiB. */
-const MAX_DEAD_LETTER_BASE64 = 192 * 1024;
-
 export type { DeadLetter, DeadLetterSink } from '../../core/ports.ts';
 
 /** Category of a rejection, safe to log (it carries no values). */
@@ -145,11 +142,12 @@ function decodeUserRecord(base64: string, window: TimeWindow | undefined): UserO
 
 function decodeUserBytes(bytes: Buffer, base64: string, window: TimeWindow | undefined): UserOutcome {
   if (bytes.length > MAX_RECORD_BYTES) {
-    const truncated = base64.length > MAX_DEAD_LETTER_BASE64;
+    // The whole record goes to the dead-letter sink, which fits it into a message (a prefix, the original
+    // size and the sha256 of all of it), so an operator can match the letter to what was sent.
     return {
       kind: 'oversized',
-      reason: `record is ${bytes.length} bytes, over the limit of ${MAX_RECORD_BYTES}${truncated ? ' (data truncated)' : ''}`,
-      data: truncated ? base64.slice(0, MAX_DEAD_LETTER_BASE64) : base64,
+      reason: `record is ${bytes.length} bytes, over the limit of ${MAX_RECORD_BYTES}`,
+      data: base64,
     };
   }
   let json: unknown;

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { EpisodeTransition, ScoredPoint } from '../../core/detection-types.ts';
-import { type Detector, displayKey, seriesKey } from '../../core/detector.ts';
+import { type Detector, displayKey, type ModelReport, seriesKey } from '../../core/detector.ts';
 import type { MeasurementEvent } from '../../core/events/event-schema.ts';
 import type { AlertPublisher, Clock, FeatureStateStore, TimeSeriesStore } from '../../core/ports.ts';
 import { EMPTY_OUTBOX, encodeCheckpoint, type Outbox, sequenceAfter } from './checkpoint.ts';
@@ -23,7 +23,8 @@ export interface DetectHandlerDeps {
   readonly alerts: AlertPublisher;
   readonly deadLetters: DeadLetterSink;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
-  readonly metrics?: Pick<Metrics, 'addMetric' | 'addDimension'>;
+  /** EMF metrics; `singleMetric` (when given) carries the per-reason and per-severity counts. */
+  readonly metrics?: Pick<Metrics, 'addMetric' | 'addDimension'> & Partial<Pick<Metrics, 'singleMetric'>>;
   /** Most series kept warm; the longest-cached are dropped beyond it. 50 000 by default. */
   readonly maxCachedSeries?: number;
   /** The receiving clock events are checked against; `Date.now` by default. */
@@ -34,6 +35,8 @@ export interface DetectHandlerDeps {
   readonly maxAgeMs?: number;
   /** Called with each invocation's outcome (tests and the local stack's activity line read it). */
   readonly onOutcome?: (outcome: BatchOutcome) => void;
+  /** Keeps the detector on the registry's models; refreshed before each batch (functions/detect/model-watcher.ts). */
+  readonly models?: { refresh(): Promise<void> };
 }
 
 /** The Lambda function shape: a Kinesis batch in, the records to retry out. */
@@ -71,6 +74,8 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   return async (event) => {
     const started = performance.now();
     const records = event.Records;
+    // Between batches only: a batch is scored by one set of models from start to end.
+    await deps.models?.refresh();
     metrics?.addDimension('ModelVersion', detector.modelVersion);
     const window = {
       now: clock.now(),
@@ -100,6 +105,11 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
     const dead = rejected.filter((r) => r.recordIndex < failedFrom);
     if (dead.length > 0) {
       logRejections(dead);
+      countBy(
+        'RecordsRejectedByReason',
+        'Reason',
+        dead.map((r) => r.kind),
+      );
       try {
         await deps.deadLetters.send(
           dead.map(({ reason, data, sequenceNumber, partitionKey }) => ({
@@ -155,36 +165,34 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
       for (const { key } of pending) cache.delivered(key);
     }
 
-    const { events, fresh, sequences } = freshChannels(valid);
+    const { events, fresh, lastOf } = freshChannels(valid);
     if (events.length === 0) return { fresh };
 
     let result: Awaited<ReturnType<Detector['detect']>>;
-    let saved: SeriesOutbox[];
+    let saved: CheckpointEntry[];
     let conflicted: ReadonlySet<string>;
     try {
       result = await detector.detect(events, cache.states);
       const outboxes = outboxesByKey(result.points, result.transitions);
-      const entries = [...sequences].map(([key, { shard, sequence }]) => {
+      const entries: CheckpointEntry[] = [];
+      for (const [key, { shard, sequenceNumber: sequence }] of lastOf) {
         const outbox = outboxes.get(key) ?? EMPTY_OUTBOX;
         const state = cache.states.get(key);
         if (!state) throw new Error(`detector left no state for series key ${JSON.stringify(key)}`);
-        return {
+        entries.push({
           key,
           shard,
           sequence,
           outbox,
           version: cache.mark(key)?.version ?? 0,
           state: encodeCheckpoint({ state, shard, sequence, outbox }),
-        };
-      });
+        });
+      }
       const { conflicts } = await deps.stateStore.save(entries);
       conflicted = new Set(conflicts);
-      saved = [];
-      for (const entry of entries) {
-        if (conflicted.has(entry.key)) continue;
-        cache.saved(entry.key, entry.shard, entry.sequence, entry.outbox);
-        saved.push({ key: entry.key, sequence: entry.sequence, outbox: entry.outbox });
-      }
+      saved = conflicted.size === 0 ? entries : entries.filter((e) => !conflicted.has(e.key));
+      for (const entry of saved)
+        cache.saved(entry.key, (entry as { shard: string }).shard, entry.sequence, entry.outbox);
     } catch (error) {
       // The detector advanced the warm states in place and some or all saves may not have happened: forget
       // them all, so the retry starts from what is stored (and delivers what a partial save committed).
@@ -198,9 +206,17 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
         reason,
       });
     }
-    countDetection(result.points, result.transitions, result.late, result.duplicates, result.resets.length);
+    countDetection(
+      result.points,
+      result.transitions,
+      result.late,
+      result.duplicates,
+      result.resets.length,
+      result.models,
+    );
 
-    await deliver(saved);
+    // Every series saved (the usual case): the batch's outputs are the outboxes' content, in one list already.
+    await deliver(saved, conflicted.size === 0 ? result : undefined);
     for (const { key } of saved) cache.delivered(key);
     cache.evictBeyondLimit();
 
@@ -224,38 +240,43 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   function freshChannels(valid: readonly Accepted[]): {
     events: MeasurementEvent[];
     fresh: Set<Accepted>;
-    sequences: Map<string, { shard: string; sequence: string }>;
+    lastOf: Map<string, Accepted>;
   } {
     const events: MeasurementEvent[] = [];
     const fresh = new Set<Accepted>();
-    const sequences = new Map<string, { shard: string; sequence: string }>();
+    // The last record of each series key: its shard and sequence number go into the checkpoint.
+    const lastOf = new Map<string, Accepted>();
     for (const accepted of valid) {
       const { event, sequenceNumber, shard } = accepted;
+      let channels = 0;
+      let done = 0;
+      for (const channel in event.values) {
+        channels += 1;
+        if (cache.applied(seriesKey(event.series, channel), shard, sequenceNumber)) done += 1;
+      }
+      if (done === channels) continue;
       let values: Record<string, number> | undefined;
-      let all = true;
       for (const channel in event.values) {
         const key = seriesKey(event.series, channel);
-        if (cache.applied(key, shard, sequenceNumber)) {
-          all = false;
-          continue;
+        // Only when some channels are done (a retry after a partial save or a conflict) is a subset built.
+        if (done > 0) {
+          if (cache.applied(key, shard, sequenceNumber)) continue;
+          values ??= {};
+          values[channel] = event.values[channel] as number;
         }
-        values ??= {};
-        values[channel] = event.values[channel] as number;
-        const last = sequences.get(key);
-        if (!last || last.shard !== shard || sequenceAfter(sequenceNumber, last.sequence)) {
-          sequences.set(key, { shard, sequence: sequenceNumber });
+        const last = lastOf.get(key);
+        if (!last || last.shard !== shard || sequenceAfter(sequenceNumber, last.sequenceNumber)) {
+          lastOf.set(key, accepted);
         }
       }
-      if (!values) continue;
       fresh.add(accepted);
-      // The event as it came, unless some channels are done: then only the others.
-      events.push(all ? event : { ...event, values });
+      events.push(values ? { ...event, values } : event);
     }
-    return { events, fresh, sequences };
+    return { events, fresh, lastOf };
   }
 
-  async function deliver(outboxes: readonly SeriesOutbox[]): Promise<void> {
-    const report = await deliverOutboxes(outboxes, deps);
+  async function deliver(outboxes: readonly SeriesOutbox[], all?: Outbox): Promise<void> {
+    const report = await deliverOutboxes(outboxes, deps, all);
     if (report.rejectedPoints > 0) {
       logger?.warn('the time-series store refused points for good; they are in the dead-letter queue', {
         points: report.rejectedPoints,
@@ -270,16 +291,45 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
     late: number,
     duplicates: number,
     resets: number,
+    report: ModelReport,
   ): void {
     if (!metrics) return;
     metrics.addMetric('PointsScored', MetricUnit.Count, points.length);
     metrics.addMetric('MeasurementsLate', MetricUnit.Count, late);
     metrics.addMetric('MeasurementsDuplicate', MetricUnit.Count, duplicates);
     if (resets > 0) metrics.addMetric('SeriesReset', MetricUnit.Count, resets);
-    const opened = transitions.filter((t) => t.kind === 'opened').length;
+    const { swapped, restarted, shadowRows, shadowAboveOpen, liveAboveOpen } = report;
+    if (swapped > 0) metrics.addMetric('CalibrationSwapped', MetricUnit.Count, swapped);
+    if (restarted > 0) metrics.addMetric('CalibrationRestarted', MetricUnit.Count, restarted);
+    if (shadowRows > 0) {
+      metrics.addMetric('ShadowRows', MetricUnit.Count, shadowRows);
+      metrics.addMetric('ShadowAboveOpen', MetricUnit.Count, shadowAboveOpen);
+      metrics.addMetric('LiveAboveOpen', MetricUnit.Count, liveAboveOpen);
+    }
+    const opened = transitions.filter((t) => t.kind === 'opened');
     const resolved = transitions.filter((t) => t.kind === 'resolved').length;
-    metrics.addMetric('AnomaliesOpened', MetricUnit.Count, opened);
+    metrics.addMetric('AnomaliesOpened', MetricUnit.Count, opened.length);
     metrics.addMetric('AnomaliesResolved', MetricUnit.Count, resolved);
+    countBy(
+      'AnomaliesOpenedBySeverity',
+      'Severity',
+      opened.map((t) => t.severity),
+    );
+  }
+
+  /**
+   * Counts of `values` as one metric per value of a bounded dimension (a rejection kind, a severity; never
+   * a series), each flushed on its own so the batch's other metrics keep their dimensions.
+   */
+  function countBy(metric: string, dimension: string, values: readonly string[]): void {
+    if (!metrics?.singleMetric || values.length === 0) return;
+    const counts = new Map<string, number>();
+    for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+    for (const [value, count] of counts) {
+      const single = metrics.singleMetric();
+      single.addDimension(dimension, value);
+      single.addMetric(metric, MetricUnit.Count, count);
+    }
   }
 
   function countOutcome(outcome: BatchOutcome, latencyMs: number): void {
@@ -304,21 +354,36 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   }
 }
 
+/** One series' save: its outbox, where it stands, and the bytes written conditionally on `version`. */
+interface CheckpointEntry extends SeriesOutbox {
+  readonly shard: string;
+  readonly version: number;
+  readonly state: Uint8Array;
+}
+
+/** Shared by every series without a transition in the batch; never pushed to. */
+const NO_TRANSITIONS: EpisodeTransition[] = [];
+
 /** Groups a batch's outputs by series key: each series' outbox. */
 function outboxesByKey(
   points: readonly ScoredPoint[],
   transitions: readonly EpisodeTransition[],
 ): Map<string, Outbox> {
   const byKey = new Map<string, { points: ScoredPoint[]; transitions: EpisodeTransition[] }>();
-  const entry = (series: string, channel: string) => {
-    const key = seriesKey(series, channel);
-    const found = byKey.get(key) ?? { points: [], transitions: [] };
+  for (const point of points) {
+    const key = seriesKey(point.series, point.channel);
+    const found = byKey.get(key);
+    if (found) found.points.push(point);
+    // Most series have no transition in a batch: they share one empty list.
+    else byKey.set(key, { points: [point], transitions: NO_TRANSITIONS });
+  }
+  for (const transition of transitions) {
+    const key = seriesKey(transition.series, transition.channel);
+    const found = byKey.get(key) ?? { points: [], transitions: NO_TRANSITIONS };
+    if (found.transitions === NO_TRANSITIONS) found.transitions = [];
+    found.transitions.push(transition);
     byKey.set(key, found);
-    return found;
-  };
-  for (const point of points) entry(point.series, point.channel).points.push(point);
-  for (const transition of transitions)
-    entry(transition.series, transition.channel).transitions.push(transition);
+  }
   return byKey;
 }
 

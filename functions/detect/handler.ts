@@ -5,20 +5,14 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { DynamoDbStateStore } from '../../adapters/dynamodb-state-store.ts';
-import { InfluxLineStore } from '../../adapters/influx-line-store.ts';
 import { DynamoDbPublishLedger } from '../../adapters/publish-ledger.ts';
-import { loadModelFromS3 } from '../../adapters/s3-model-source.ts';
 import { SnsAlertPublisher } from '../../adapters/sns-alert-publisher.ts';
 import { SqsDeadLetterQueue } from '../../adapters/sqs-dead-letter-queue.ts';
-import { TimestreamStore } from '../../adapters/timestream-store.ts';
 import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../../core/detector.ts';
 import type { TimeSeriesStore } from '../../core/ports.ts';
 import { type DetectionSettings, parseDetectionSettings } from '../../core/sensitivity.ts';
@@ -158,12 +152,18 @@ export function detectHandler(): Promise<DetectHandler> {
   return ready;
 }
 
+/**
+ * Builds the handler. The clients every configuration uses are imported statically; the optional ones (S3 for a
+ * promoted model, Secrets Manager for the InfluxDB token, the Timestream client) are imported only when the
+ * configuration names them: the bundle evaluates a dynamically imported module on first use, so an unused
+ * client costs no init time.
+ */
 async function build(config: DetectConfig): Promise<DetectHandler> {
   const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
   const sns = tracer.captureAWSv3Client(new SNSClient({}));
   const sqs = tracer.captureAWSv3Client(new SQSClient({}));
   const { scorer } = config.modelS3Uri
-    ? await loadModelFromS3(tracer.captureAWSv3Client(new S3Client({})), config.modelS3Uri)
+    ? await loadPromotedModel(config.modelS3Uri)
     : await loadModel(config.modelDir);
   logger.info('model loaded', {
     modelVersion: scorer.modelVersion,
@@ -194,17 +194,31 @@ async function build(config: DetectConfig): Promise<DetectHandler> {
   });
 }
 
+async function loadPromotedModel(uri: string): ReturnType<typeof loadModel> {
+  const [{ S3Client }, { loadModelFromS3 }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('../../adapters/s3-model-source.ts'),
+  ]);
+  return loadModelFromS3(tracer.captureAWSv3Client(new S3Client({})), uri);
+}
+
 async function timeSeriesStore(config: TimeSeriesConfig): Promise<TimeSeriesStore> {
   if (config.backend === 'timestream') {
+    const [{ TimestreamWriteClient }, { TimestreamStore }] = await Promise.all([
+      import('@aws-sdk/client-timestream-write'),
+      import('../../adapters/timestream-store.ts'),
+    ]);
     const client = tracer.captureAWSv3Client(new TimestreamWriteClient({}));
     return new TimestreamStore(client, { databaseName: config.database, tableName: config.table });
   }
   const { url, org, bucket } = config;
   const token = 'value' in config.token ? config.token.value : await readSecret(config.token.secretArn);
+  const { InfluxLineStore } = await import('../../adapters/influx-line-store.ts');
   return new InfluxLineStore({ target: { version: 2, url, org, bucket, token } });
 }
 
 async function readSecret(secretArn: string): Promise<string> {
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
   if (!SecretString)

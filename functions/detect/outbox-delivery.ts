@@ -29,23 +29,30 @@ export interface DeliveryReport {
  * Delivers saved outboxes: points to the time-series store, then transitions to the alert publisher (so a
  * point an alert names can be queried when the alert arrives), then the points the store refused for good
  * to the dead-letter queue with its reason. Throws when a sink fails; the outboxes stay in their checkpoints
- * and are delivered again by the retry, with the same scores (every sink is idempotent for them).
+ * and are delivered again by the retry, with the same scores (every sink is idempotent for them). `all`,
+ * when given, is every outbox's content already in one list (the batch's own outputs, when every series saved).
  */
 export async function deliverOutboxes(
   outboxes: readonly SeriesOutbox[],
   sinks: OutboxSinks,
+  all?: Outbox,
 ): Promise<DeliveryReport> {
-  const points: ScoredPoint[] = [];
-  const transitions: EpisodeTransition[] = [];
-  const checkpointOf = new Map<string, SeriesOutbox>();
-  for (const entry of outboxes) {
-    points.push(...entry.outbox.points);
-    transitions.push(...entry.outbox.transitions);
-    checkpointOf.set(entry.key, entry);
+  let points: ScoredPoint[] | readonly ScoredPoint[] = all?.points ?? [];
+  let transitions: EpisodeTransition[] | readonly EpisodeTransition[] = all?.transitions ?? [];
+  if (!all) {
+    const p: ScoredPoint[] = [];
+    const t: EpisodeTransition[] = [];
+    for (const { outbox } of outboxes) {
+      for (const point of outbox.points) p.push(point);
+      for (const transition of outbox.transitions) t.push(transition);
+    }
+    points = p;
+    transitions = t;
   }
   const { rejected } = points.length > 0 ? await sinks.timeSeries.write(points) : { rejected: [] };
   if (transitions.length > 0) await sinks.alerts.publish(transitions);
   if (rejected.length > 0) {
+    const checkpointOf = new Map(outboxes.map((entry) => [entry.key, entry]));
     const letters: DeadLetter[] = rejected.map(({ point, reason }) => {
       const entry = checkpointOf.get(seriesKey(point.series, point.channel));
       return {

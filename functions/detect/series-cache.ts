@@ -87,8 +87,15 @@ export class SeriesCache {
   /** Records a successful save of `key` at `version + 1` (at 1 over an unversioned item). */
   saved(key: string, shard: string, sequence: string, outbox: Outbox): void {
     const mark = this.marks.get(key);
-    const version = Math.max(mark?.version ?? 0, 0) + 1;
-    this.marks.set(key, { version, shard, sequence, pending: outbox });
+    if (!mark) {
+      this.marks.set(key, { version: 1, shard, sequence, pending: outbox });
+      return;
+    }
+    // Updated in place: this runs for every series of every batch.
+    mark.version = Math.max(mark.version, 0) + 1;
+    mark.shard = shard;
+    mark.sequence = sequence;
+    mark.pending = outbox;
   }
 
   /** Records that `key`'s pending outbox reached every sink. */

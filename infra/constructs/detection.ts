@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SubnetType } from 'aws-cdk-lib/aws-ec2';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type EventSourceMapping, type ILayerVersion, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -12,14 +13,23 @@ import type { SeismoConfig } from '../config.ts';
 import { OnnxRuntimeLayer } from './onnx-layer.ts';
 import { SeismoFunction, type TableAction } from './seismo-function.ts';
 import type { TimeseriesStore } from './storage.ts';
+import { STREAM_RETENTION } from './stream.ts';
 
 /** The detector's handler module: it exports `handler`. */
 export const DETECT_ENTRY = fileURLToPath(new URL('../../functions/detect/handler.ts', import.meta.url));
 
+/** The detector's timeout; the duration alarm watches for batches nearing it. */
+export const DETECT_TIMEOUT = Duration.seconds(60);
+
 /** Failed batches are retried at most this many times before their metadata goes to the failure queue. */
 export const DETECT_RETRY_ATTEMPTS = 5;
-/** Records older than this are not retried any more: they go to the failure queue. */
-export const DETECT_MAX_RECORD_AGE = Duration.days(1);
+/**
+ * Records older than this are not retried any more: their shard and sequence range go to the failure queue.
+ * Three quarters of the stream's retention: they are skipped while a quarter of it (6 h) is left to replay
+ * them from that range, and the data-loss alarm (iterator age above half the retention) fires 6 h before
+ * any is skipped.
+ */
+export const DETECT_MAX_RECORD_AGE = Duration.minutes((STREAM_RETENTION.toMinutes() * 3) / 4);
 
 /**
  * What the detector calls on the state table: `DynamoDbStateStore` loads with BatchGetItem and saves each
@@ -78,7 +88,14 @@ export class SeismoDetection extends Construct {
     this.deadLetterQueue = this.queue('dead-letters', key);
     this.failureQueue = this.queue('failed-batches', key);
 
+    const managed = props.timeseries.backend === 'influxdb' ? props.timeseries.managed : undefined;
     this.fn = new SeismoFunction(this, 'detect', {
+      // With a provisioned InfluxDB the detector joins its VPC, reaching the rest through endpoints.
+      ...(managed && {
+        vpc: managed.vpc,
+        vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED },
+        securityGroups: [managed.clientSecurityGroup],
+      }),
       entry: DETECT_ENTRY,
       handler: 'handler',
       description:
@@ -86,7 +103,7 @@ export class SeismoDetection extends Construct {
       // 1769 MB buys one full vCPU; ONNX scoring of a whole batch is CPU-bound.
       memorySize: 1769,
       // Room for a 10000-record batch plus a cold start that loads the model; well under the stream's patience.
-      timeout: Duration.seconds(60),
+      timeout: DETECT_TIMEOUT,
       layers: [props.onnxLayer],
       logRemovalPolicy: props.removalPolicy,
       environment: {
@@ -114,6 +131,8 @@ export class SeismoDetection extends Construct {
       // The function refuses an http:// URL at start unless told, as the config was, that this is local development.
       if (ts.allowInsecureHttp) this.fn.addEnvironment(ALLOW_INSECURE_INFLUX_ENV, '1');
       this.fn.bindSecret(ts.tokenSecret, 'INFLUX_TOKEN_SECRET_ARN');
+      // Created only once its token is stored and its endpoints exist: its first start reads the token.
+      for (const dependency of ts.managed?.ready ?? []) this.fn.node.addDependency(dependency);
     }
     if (props.config.modelS3Uri !== undefined) this.fn.bindObjects(props.config.modelS3Uri, 'MODEL_S3_URI');
     if (props.config.settings !== undefined) {
@@ -136,7 +155,7 @@ export class SeismoDetection extends Construct {
       reportBatchItemFailures: true,
       // Bounded, so a record that keeps failing cannot stall its shard until the data expires.
       retryAttempts: DETECT_RETRY_ATTEMPTS,
-      // Stale points are useless for real-time alerts: after a day, stop retrying and hand them to the failure queue.
+      // Below the stream's retention, so a record given up on can still be replayed from the stream.
       maxRecordAge: DETECT_MAX_RECORD_AGE,
       // Batches that exhaust retries are recorded (shard and sequence numbers), so they can be replayed.
       onFailure: this.failureQueue,

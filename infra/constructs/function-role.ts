@@ -24,6 +24,28 @@ const TIMESTREAM_ENDPOINTS: ResourcelessHome = {
     'Timestream endpoint discovery: DescribeEndpoints has no resource-level permissions, so IAM requires "*".',
 };
 
+const VPC_NETWORKING: ResourcelessHome = {
+  policy: 'vpc-networking',
+  reason:
+    'A function in a VPC: Lambda creates and deletes the function\'s network interfaces as the role; these EC2 actions have no resource-level permissions (AWSLambdaVPCAccessExecutionRole grants them on "*" as well).',
+};
+
+/** What Lambda calls as a VPC function's role to manage its network interfaces (AWSLambdaVPCAccessExecutionRole's list). */
+export const VPC_NETWORKING_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+
+const CLOUDWATCH_METRIC_DATA: ResourcelessHome = {
+  policy: 'cloudwatch-metric-data',
+  reason:
+    'Retraining\'s watch reads the detector\'s metrics: GetMetricData has no resource-level permissions, so IAM requires "*".',
+};
+
 /**
  * Actions IAM cannot scope to a resource, so they must be granted on `"*"`; each kind is kept in a policy of
  * its own with the reason cdk-nag's `AwsSolutions-IAM5[Resource::*]` finding on it is acceptable.
@@ -32,6 +54,8 @@ const RESOURCELESS_ACTIONS: Readonly<Record<string, ResourcelessHome>> = {
   'xray:PutTraceSegments': XRAY,
   'xray:PutTelemetryRecords': XRAY,
   'timestream:DescribeEndpoints': TIMESTREAM_ENDPOINTS,
+  ...Object.fromEntries(VPC_NETWORKING_ACTIONS.map((action) => [action, VPC_NETWORKING])),
+  'cloudwatch:GetMetricData': CLOUDWATCH_METRIC_DATA,
 };
 
 /**

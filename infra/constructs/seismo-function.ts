@@ -17,7 +17,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
-import { FunctionRole } from './function-role.ts';
+import { FunctionRole, VPC_NETWORKING_ACTIONS } from './function-role.ts';
 
 /**
  * esbuild output is ESM, but some dependencies (and `onnxruntime-node`, loaded from the layer) still call
@@ -25,6 +25,12 @@ import { FunctionRole } from './function-role.ts';
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __seismoCreateRequire } from 'node:module'; const require = __seismoCreateRequire(import.meta.url);";
+
+/**
+ * The only modules left out of a SeismoFunction's bundle: native addons a layer provides. The AWS SDK is not
+ * among them, so a function runs the SDK versions its tests ran.
+ */
+export const SEISMO_EXTERNAL_MODULES = ['onnxruntime-node'] as const;
 
 /**
  * A DynamoDB item action a function may be granted on a table: name the API calls the function's code makes,
@@ -122,12 +128,17 @@ export class SeismoFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         banner: ESM_REQUIRE_BANNER,
-        // The runtime ships the v3 SDK; onnxruntime-node is a native addon that comes from the layer.
-        externalModules: ['@aws-sdk/*', 'onnxruntime-node'],
+        // The AWS SDK is bundled at the versions in package-lock.json, the ones the tests ran, instead of
+        // whatever copy the runtime ships that day; onnxruntime-node is a native addon that comes from the layer.
+        externalModules: [...SEISMO_EXTERNAL_MODULES],
         ...bundling,
       },
     });
     this.logGroupResource = logGroup;
+    // Our own role gets no AWSLambdaVPCAccessExecutionRole: grant its network-interface actions ourselves.
+    if (rest.vpc) {
+      this.addToRolePolicy(new PolicyStatement({ actions: [...VPC_NETWORKING_ACTIONS], resources: ['*'] }));
+    }
     acknowledgeHouseFindings(this);
   }
 

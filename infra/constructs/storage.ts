@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { STATE_KEY_ATTRIBUTE } from '../../adapters/dynamodb-state-store.ts';
 import { LEDGER_KEY_ATTRIBUTE } from '../../adapters/publish-ledger.ts';
 import type { TimeseriesConfig } from '../config.ts';
+import { SeismoInfluxInstance } from './influx-instance.ts';
 
 /** Name of the epoch-seconds attribute DynamoDB's TTL deletes items by, on every Seismo table. */
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -25,10 +26,15 @@ export type TimeseriesStore =
       readonly url: string;
       readonly org: string;
       readonly bucket: string;
-      /** Holds the InfluxDB API token; its value is set by an operator after the first deploy. */
+      /**
+       * Holds the InfluxDB API token: set by the stack for a provisioned instance, by an operator after the first
+       * deploy for an InfluxDB someone else runs.
+       */
       readonly tokenSecret: Secret;
       /** The URL is http://, allowed for local development by `allowInsecureInflux`. */
       readonly allowInsecureHttp?: true;
+      /** The Timestream for InfluxDB instance the stack provisioned (the detector joins its VPC). */
+      readonly managed?: SeismoInfluxInstance;
     };
 
 /** Props of {@link SeismoStorage}. */
@@ -37,6 +43,8 @@ export interface SeismoStorageProps {
   readonly timeseries: TimeseriesConfig;
   /** What happens to tables, database and key when the stack goes (RETAIN for production). */
   readonly removalPolicy: RemovalPolicy;
+  /** Names the provisioned InfluxDB instance, which must be unique in the account and region. */
+  readonly stage: string;
 }
 
 /**
@@ -64,10 +72,13 @@ export class SeismoStorage extends Construct {
     // Key names come from the adapters that read these tables, so the two cannot drift apart.
     this.stateTable = this.table('state', STATE_KEY_ATTRIBUTE, removalPolicy);
     this.publishedTable = this.table('published', LEDGER_KEY_ATTRIBUTE, removalPolicy);
+    const ts = props.timeseries;
     this.timeseries =
-      props.timeseries.backend === 'timestream'
-        ? this.timestream(props.timeseries, removalPolicy)
-        : this.influx(props.timeseries, removalPolicy);
+      ts.backend === 'timestream'
+        ? this.timestream(ts, removalPolicy)
+        : ts.backend === 'timestream-influxdb'
+          ? this.managedInflux(ts, props.stage, removalPolicy)
+          : this.influx(ts, removalPolicy);
   }
 
   private table(id: string, partitionKey: string, removalPolicy: RemovalPolicy): Table {
@@ -103,6 +114,22 @@ export class SeismoStorage extends Construct {
     });
     table.applyRemovalPolicy(removalPolicy);
     return { backend: 'timestream', database, table, acceptsDaysBack: config.magneticDays };
+  }
+
+  private managedInflux(
+    config: Extract<TimeseriesConfig, { backend: 'timestream-influxdb' }>,
+    stage: string,
+    removalPolicy: RemovalPolicy,
+  ): TimeseriesStore {
+    const managed = new SeismoInfluxInstance(this, 'influx', { stage, config, key: this.key, removalPolicy });
+    return {
+      backend: 'influxdb',
+      url: managed.url,
+      org: config.org,
+      bucket: config.bucket,
+      tokenSecret: managed.tokenSecret,
+      managed,
+    };
   }
 
   private influx(

@@ -4,6 +4,12 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { StreamConfig } from '../config.ts';
 
+/**
+ * How long the stream keeps records: 24 h is the retention included in the price. The detector's event source
+ * gives up on records well before this (DETECT_MAX_RECORD_AGE) and an alarm fires at half of it.
+ */
+export const STREAM_RETENTION = Duration.hours(24);
+
 /** Props of {@link SeismoStream}. */
 export interface SeismoStreamProps {
   /** On-demand, or provisioned with a fixed shard count. */
@@ -35,8 +41,8 @@ export class SeismoStream extends Construct {
       // ON_DEMAND scales with traffic and suits spiky producers; PROVISIONED is cheaper at steady, known load.
       streamMode: props.capacity.mode === 'PROVISIONED' ? StreamMode.PROVISIONED : StreamMode.ON_DEMAND,
       ...(props.capacity.mode === 'PROVISIONED' ? { shardCount: props.capacity.shardCount } : {}),
-      // 24 h is the included retention; the detector reads within seconds, and its retries give up after a day.
-      retentionPeriod: Duration.hours(24),
+      // The detector reads within seconds; its retries give up at three quarters of this.
+      retentionPeriod: STREAM_RETENTION,
       removalPolicy: props.removalPolicy,
     });
     Validations.of(this.stream).acknowledge({

@@ -131,5 +131,16 @@ describe('detect Lambda entry point', () => {
     expect(
       saves.every((s) => s.TableName === ENV.STATE_TABLE && s.Item?.state?.B instanceof Uint8Array),
     ).toBe(true);
+    // Metrics (EMF): per model version and service, never per series (a dimension per series is a
+    // CloudWatch custom metric per series, billed each month).
+    const emf = stdout
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } });
+    expect(emf.length).toBeGreaterThan(0);
+    const dimensionSets = emf.flatMap((e) => e._aws.CloudWatchMetrics.flatMap((m) => m.Dimensions));
+    // Bounded dimensions only: the model version, and a rejection's kind on the per-reason count.
+    expect(new Set(dimensionSets.flat())).toEqual(new Set(['service', 'ModelVersion', 'Reason']));
+    expect(dimensionSets).toContainEqual(['service', 'Reason']);
   });
 });

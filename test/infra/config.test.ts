@@ -64,6 +64,39 @@ describe('parseConfig', () => {
     expect(config.timeseries).toEqual({ backend: 'influxdb', ...INFLUX_CONTEXT.influx });
   });
 
+  it('provisions Timestream for InfluxDB with defaults, single-AZ outside prod', () => {
+    // Act
+    const dev = parseConfig({ ...defaults(), timeseriesBackend: 'timestream-influxdb' });
+    const prod = parseConfig({ ...defaults(), timeseriesBackend: 'timestream-influxdb', stage: 'prod' });
+
+    // Assess
+    expect(dev.timeseries).toEqual({
+      backend: 'timestream-influxdb',
+      instanceType: 'db.influx.medium',
+      storageGiB: 20,
+      multiAz: false,
+      org: 'seismo',
+      bucket: 'seismo',
+    });
+    expect(prod.timeseries).toMatchObject({ multiAz: true });
+  });
+
+  it('takes influxInstance from the command line as JSON', () => {
+    // Act
+    const config = parseConfig({
+      ...defaults(),
+      timeseriesBackend: 'timestream-influxdb',
+      influxInstance: '{"type":"db.influx.2xlarge","storageGiB":"500","multiAz":"true"}',
+    });
+
+    // Assess
+    expect(config.timeseries).toMatchObject({
+      instanceType: 'db.influx.2xlarge',
+      storageGiB: 500,
+      multiAz: true,
+    });
+  });
+
   it('takes an http:// InfluxDB URL when allowInsecureInflux says this is local development', () => {
     // Prepare
     const influx = { ...INFLUX_CONTEXT.influx, url: 'http://127.0.0.1:8086' };
@@ -90,7 +123,27 @@ describe('parseConfig', () => {
       'retention.memoryHours must be an integer from 1 to 8766 (got 0)',
     ],
     [{ streamMode: 'SOMETIMES' }, 'streamMode must be "ON_DEMAND" or "PROVISIONED" (got "SOMETIMES")'],
-    [{ timeseriesBackend: 'csv' }, 'timeseriesBackend must be "timestream" or "influxdb" (got "csv")'],
+    [
+      { timeseriesBackend: 'csv' },
+      'timeseriesBackend must be "timestream", "timestream-influxdb" or "influxdb" (got "csv")',
+    ],
+    [
+      { timeseriesBackend: 'timestream-influxdb', influxInstance: { type: 'db.t3.micro' } },
+      'influxInstance.type must be one of db.influx.medium',
+    ],
+    [
+      { timeseriesBackend: 'timestream-influxdb', influxInstance: { storageGiB: 10 } },
+      'influxInstance.storageGiB must be an integer from 20 to 16384 (got 10)',
+    ],
+    [
+      { timeseriesBackend: 'timestream-influxdb', influxInstance: { bucket: 'a b' } },
+      'influxInstance.bucket must be 2-64 letters, digits, "_" or "-"',
+    ],
+    [{ influxInstance: {} }, 'influxInstance only applies when timeseriesBackend is "timestream-influxdb"'],
+    [
+      { timeseriesBackend: 'timestream-influxdb', influx: INFLUX_CONTEXT.influx },
+      'influx {url, org, bucket} names an InfluxDB you run, for timeseriesBackend "influxdb" only',
+    ],
     [
       { stage: 'Prod' },
       'stage must be 1-16 lowercase letters, digits or dashes, starting with a letter (got "Prod")',

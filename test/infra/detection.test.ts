@@ -61,7 +61,7 @@ describe('SeismoDetection', () => {
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumRetryAttempts: 5,
-      MaximumRecordAgeInSeconds: 86400,
+      MaximumRecordAgeInSeconds: 64800,
       DestinationConfig: { OnFailure: { Destination: arnOf('detectionfailedbatches') } },
     });
   });

@@ -218,6 +218,7 @@ describe("the detector's DynamoDB grants against its adapters' calls", () => {
       { key: 'a', version: 0, state: { n: 1 } },
       { key: 'b', version: 3, state: new Uint8Array([1, 2]) },
     ]);
+    await store.quarantine([{ key: 'b', version: 3, state: new Uint8Array([9]), reason: 'unreadable' }]);
     await ledger.claim('episode#opened');
     await ledger.markSent('episode#opened');
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +23,15 @@ function unacknowledged(app: App): string[] {
 describe('cdk-nag AwsSolutions checks', () => {
   it.each([
     ['Timestream, on-demand stream', {}],
+    ['Timestream for InfluxDB provisioned by the stack', { timeseriesBackend: 'timestream-influxdb' }],
+    [
+      'Timestream for InfluxDB, Multi-AZ, prod',
+      {
+        timeseriesBackend: 'timestream-influxdb',
+        influxInstance: { type: 'db.influx.xlarge' },
+        stage: 'prod',
+      },
+    ],
     [
       'InfluxDB, provisioned stream, model from S3, prod',
       {
@@ -100,8 +110,9 @@ describe('cdk synth', () => {
     const bundles = readdirSync(outdir)
       .filter((d) => d.startsWith('asset.') && existsSync(path.join(outdir, d, 'index.mjs')))
       .map((d) => readFileSync(path.join(outdir, d, 'index.mjs'), 'utf8'));
-    // The detector, and alert delivery's router, escalator, ack handler and four senders.
-    expect(bundles).toHaveLength(8);
+    // The detector, the translator, the retraining steps and trigger, and alert delivery's router, escalator,
+    // ack handler and four senders.
+    expect(bundles).toHaveLength(11);
     for (const bundle of bundles) {
       expect(bundle.startsWith("import { createRequire as __seismoCreateRequire } from 'node:module';")).toBe(
         true,
@@ -111,5 +122,25 @@ describe('cdk synth', () => {
     }
     // The routing config travels inside the router's, escalator's and ack handler's code, validated at synth.
     expect(bundles.filter((b) => b.includes('payments-oncall'))).toHaveLength(3);
+    // The translator carries its protobuf descriptors: no .proto file is read at run time.
+    expect(bundles.some((b) => b.includes('ExportMetricsServiceRequest') && b.includes('WriteRequest'))).toBe(
+      true,
+    );
+    // The SDK is bundled at the versions the tests ran, not left to the runtime's copy.
+    for (const bundle of bundles) expect(bundle).not.toMatch(/(?:from\s*|import\s*\(\s*)["']@aws-sdk\//);
+    // The retraining bundle names the detector's metrics service too; only the detector's logger is called so.
+    const detector = bundles.find((b) => b.includes('serviceName:"seismo-detect"')) ?? '';
+    for (const client of ['client-dynamodb', 'client-sns', 'client-sqs']) {
+      const { version } = JSON.parse(
+        readFileSync(new URL(`../../node_modules/@aws-sdk/${client}/package.json`, import.meta.url), 'utf8'),
+      ) as { version: string };
+      expect(detector).toContain(`name:"@aws-sdk/${client}",version:"${version}"`);
+    }
+
+    // The cold-start harness (docs/deploy.md) finds the detector's bundle and builds the handler from it.
+    const init = spawnSync(process.execPath, ['bench/init-harness.ts', outdir], { encoding: 'utf8' });
+    expect(init.status, init.stderr).toBe(0);
+    const figures = JSON.parse(init.stdout.trim().split('\n').pop() ?? '{}') as Record<string, number>;
+    expect(figures.initMs).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,7 @@ import { testApp } from './support.ts';
 
 function storageTemplate(timeseries: TimeseriesConfig, removalPolicy = RemovalPolicy.DESTROY): Template {
   const stack = new Stack(testApp(), 'test');
-  new SeismoStorage(stack, 'storage', { timeseries, removalPolicy });
+  new SeismoStorage(stack, 'storage', { timeseries, removalPolicy, stage: 'test' });
   return Template.fromStack(stack);
 }
 

@@ -48,14 +48,22 @@ export const INFLUX_CONTEXT = {
 };
 
 /**
- * The environment variables of one Lambda function in a template: the only one, or the one whose logical id
- * starts with `logicalIdPrefix` (fails unless exactly one matches).
+ * The environment variables of one Lambda function in a template: the one whose logical id starts with
+ * `logicalIdPrefix`, else the only one, else the detector in a whole stack (which has many); fails unless
+ * exactly one matches.
  */
 export function functionEnv(template: Template, logicalIdPrefix?: string): Record<string, unknown> {
-  const fns = Object.entries(template.findResources('AWS::Lambda::Function'))
-    .filter(([id]) => logicalIdPrefix === undefined || id.startsWith(logicalIdPrefix))
-    .map(([, fn]) => fn);
-  if (fns.length !== 1) throw new Error(`expected one Lambda function, found ${fns.length}`);
+  const all = Object.entries(template.findResources('AWS::Lambda::Function'));
+  const fns = (
+    logicalIdPrefix !== undefined
+      ? all.filter(([id]) => id.startsWith(logicalIdPrefix))
+      : all.length === 1
+        ? all
+        : all.filter(([, fn]) =>
+            String((fn.Properties as { Description?: string }).Description).startsWith('Seismo detector'),
+          )
+  ).map(([, fn]) => fn);
+  if (fns.length !== 1) throw new Error(`expected one (detector) function, found ${fns.length}`);
   const props = fns[0]?.Properties as { Environment?: { Variables?: Record<string, unknown> } } | undefined;
   return props?.Environment?.Variables ?? {};
 }
