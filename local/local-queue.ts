@@ -31,6 +31,11 @@ export interface LocalQueueOptions {
   readonly clock?: () => number;
   /** Told of a handler error (it fails the batch, as in Lambda). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Asked for each message the handler succeeded on; true loses its delete, so it comes back visible (still
+   * first in its group), as SQS redelivers when a delete fails or the visibility timeout ran out. For tests.
+   */
+  readonly loseDelete?: () => boolean;
 }
 
 interface Message {
@@ -60,7 +65,15 @@ export class LocalQueue {
   private stopped = false;
   private readonly idle = new Set<() => void>();
   /** Counters, for tests and the terminal. */
-  readonly stats = { sent: 0, deduplicated: 0, received: 0, deleted: 0, deadLettered: 0, invocations: 0 };
+  readonly stats = {
+    sent: 0,
+    deduplicated: 0,
+    received: 0,
+    deleted: 0,
+    deadLettered: 0,
+    invocations: 0,
+    redelivered: 0,
+  };
 
   constructor(private readonly options: LocalQueueOptions) {}
 
@@ -251,6 +264,11 @@ export class LocalQueue {
     }
     for (const [i, m] of batch.entries()) {
       m.inFlight = false;
+      if (!failed.has(m.id) && this.options.loseDelete?.()) {
+        m.visibleAt = this.now();
+        this.stats.redelivered += 1;
+        continue;
+      }
       if (!failed.has(m.id)) {
         this.remove(m);
         this.stats.deleted += 1;

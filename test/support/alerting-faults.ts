@@ -38,7 +38,8 @@ export type AlertFaultKind =
   | 'cancel'
   | 'transport-retry'
   | 'transport-maybe-delivered'
-  | 'transport-permanent';
+  | 'transport-permanent'
+  | 'sqs-redelivery';
 
 /** Thrown by every injected fault. */
 export class InjectedAlertFault extends Error {

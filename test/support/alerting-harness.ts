@@ -45,6 +45,10 @@ export interface HarnessDelivery {
   /** Slack only: a new message, or an update of the one posted before. */
   readonly op?: 'post' | 'update';
   readonly attempt: number;
+  /** When the router or escalator decided the notification (its processing time). */
+  readonly emittedAt: number;
+  /** Series of the incident's members that were firing in the notification's copy of it. */
+  readonly firingSeries: readonly string[];
 }
 
 /** A fake channel's answer to one message; delivered unless a script says otherwise. */
@@ -74,6 +78,8 @@ export interface HarnessOptions {
   readonly routerBatchSize?: number;
   /** Scripted answers of the fake channels. */
   readonly answer?: FakeAnswer;
+  /** Asked after each message a handler succeeded on: true loses the delete, so SQS delivers it again. */
+  readonly loseDelete?: () => boolean;
   readonly retention?: number;
 }
 
@@ -118,6 +124,7 @@ export class AlertingHarness {
           mode: 'manual',
           clock,
           handler: (event) => handlers[channel](event),
+          ...(options.loseDelete && { loseDelete: options.loseDelete }),
         }),
       ]),
     ) as Record<ReceiverType, LocalQueue>;
@@ -157,6 +164,7 @@ export class AlertingHarness {
       onError: (error) => {
         this.lastRouterError = error;
       },
+      ...(options.loseDelete && { loseDelete: options.loseDelete }),
     });
     for (const channel of CHANNELS) {
       const q = senders[channel];
@@ -195,6 +203,9 @@ export class AlertingHarness {
         received,
         ...(channel === 'slack' && { op: entry?.ref !== undefined && 'incident' in n ? 'update' : 'post' }),
         attempt: attempt.attempt,
+        emittedAt: n.at,
+        firingSeries:
+          'incident' in n ? n.incident.members.filter((m) => m.status === 'firing').map((m) => m.series) : [],
       });
       return result;
     };
