@@ -46,8 +46,10 @@ export function localPageRoutes(deps: PageRouteDeps): LocalPageRoutes {
         channel: { id: form.get('channel') ?? '' },
       };
       const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-      const timestamp = String(Math.floor(Date.now() / 1_000));
-      const now = Date.now();
+      // Signed on the local clock: the ack handler checks the timestamp against it, and after the page moved
+      // time forward more than five minutes a wall-clock timestamp would read as a replayed request.
+      const now = deps.clock.now();
+      const timestamp = String(Math.floor(now / 1_000));
       const result = await deps.ack({
         version: '2.0',
         routeKey: '$default',
