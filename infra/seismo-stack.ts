@@ -113,6 +113,16 @@ export class SeismoStack extends Stack {
         timeout: this.ingestion.translator.timeout ?? Duration.seconds(3),
       })
       .monitorTable(this.ingestion.seriesTable, 'series-table');
+    // Alert delivery never drops a notification silently: what fails for good lands in a dead-letter queue
+    // with its reason, and someone has to hear that it did.
+    this.observability
+      .monitorQueueMustStayEmpty(this.alerting.anomalies.deadLetters, 'alert-anomalies-dead-letters')
+      .monitorQueueMustStayEmpty(this.alerting.timerDeadLetters, 'alert-timer-dead-letters');
+    for (const [channel, { deadLetters }] of Object.entries(this.alerting.notifications.queues))
+      this.observability.monitorQueueMustStayEmpty(deadLetters, `alert-${channel}-dead-letters`);
+    this.observability.monitorFunction(this.alerting.router, 'alert-routing', {
+      timeout: this.alerting.router.timeout ?? Duration.seconds(3),
+    });
 
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,

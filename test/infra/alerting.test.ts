@@ -147,6 +147,21 @@ describe('SeismoAlerting', () => {
       },
     });
   });
+
+  it('alarms to the ops topic when anything lands in an alerting dead-letter queue', () => {
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmName?: string; AlarmActions?: unknown[] } }).Properties,
+    );
+    const named = (part: string) => alarms.filter((a) => String(a.AlarmName).includes(part));
+
+    // Assess
+    for (const queue of ['anomalies', 'timer', 'slack', 'email', 'webhook', 'pagerduty']) {
+      const found = named(`alert-${queue}-dead-letters-Queue-Message-Count-Max-Critical`);
+      expect(found, queue).toHaveLength(1);
+      expect(found[0]?.AlarmActions).toHaveLength(1);
+    }
+  });
 });
 
 describe('the routing config at synth', () => {
