@@ -94,6 +94,7 @@ describe('cdk synth', () => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'seismo-synth-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
+  // Eleven bundles and a cold start: about 50 s alone, well over 60 s on a shared two-core machine.
   it('bundles every function as ESM and passes cdk-nag and CloudFormation validation', () => {
     // Prepare: as `npx cdk synth` does it, with bundling and every validation on.
     const app = new App({ context: cdkJsonContext(), outdir });
@@ -142,5 +143,5 @@ describe('cdk synth', () => {
     expect(init.status, init.stderr).toBe(0);
     const figures = JSON.parse(init.stdout.trim().split('\n').pop() ?? '{}') as Record<string, number>;
     expect(figures.initMs).toBeGreaterThan(0);
-  });
+  }, 240_000);
 });
