@@ -38,5 +38,5 @@ export async function loadModelFromS3(
   const cardBytes = await getBytes(client, bucket, `${prefix}/model.json`);
   const card = parseModelCard(Buffer.from(cardBytes).toString('utf8'), `s3://${bucket}/${prefix}/model.json`);
   const model = await getBytes(client, bucket, `${prefix}/${card.onnxFile}`);
-  return { card, scorer: await OnnxScorer.load(card, model) };
+  return { card, scorer: await OnnxScorer.load(card, model, card.lineage?.scoreReference) };
 }

@@ -81,6 +81,8 @@ export class SeismoStack extends Stack {
       removalPolicy,
       autoencoderOnFargate: config.retraining.autoencoderOnFargate,
     });
+    // The detector follows the registry's champion without a deploy (functions/detect/model-watcher.ts).
+    this.retraining.grantChampionRead(this.detection.fn);
 
     this.ingestion = new IngestionApi(this, 'ingestion', {
       config: config.ingestion,

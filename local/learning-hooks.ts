@@ -1,7 +1,7 @@
+import type { KinesisStreamEvent } from 'aws-lambda';
 import { type ArchiveSink, localArchiveSink } from '../adapters/archive-sink.ts';
 import { localRegistry } from '../adapters/model-registry.ts';
 import type { ChampionSource } from '../core/learning/registry.ts';
-import type { KinesisBatchHandler } from './event-source.ts';
 import { LOCAL_LEARNING_DIR } from './retrain.ts';
 
 /**
@@ -24,11 +24,11 @@ export function localChampionSource(dir = LOCAL_LEARNING_DIR): ChampionSource {
  * detector as Firehose is: an archive failure is reported through `onError` and never fails the batch, and
  * a retried batch rewrites its archive object instead of adding one.
  */
-export function archivingHandler(
-  handler: KinesisBatchHandler,
+export function archivingHandler<Response>(
+  handler: (event: KinesisStreamEvent) => Promise<Response>,
   sink: ArchiveSink,
   onError: (error: Error) => void = (e) => console.error(`archive: ${e.message}`),
-): KinesisBatchHandler {
+): (event: KinesisStreamEvent) => Promise<Response> {
   return async (event) => {
     try {
       await sink(event.Records);

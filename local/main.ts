@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detectionSettingsOf, SETTINGS_USAGE } from '../cli/detection-settings-file.ts';
 import type { DetectionSettings } from '../core/sensitivity.ts';
+import { LOCAL_LEARNING_DIR } from './retrain.ts';
 import { type LocalStack, stackInfoOf, startLocalStack } from './stack.ts';
 import { DEFAULT_STACK_FILE, readLiveStackInfo, removeStackInfo, writeStackInfo } from './stack-info.ts';
 import { escapeForTerminal } from './terminal-escape.ts';
@@ -40,7 +41,10 @@ async function main(): Promise<void> {
   }
   const detectionSettings = await settingsFromArguments(process.argv.slice(2));
   // Watch for signals and the parent from the start: a stop asked for while starting waits for the start.
-  const starting = startLocalStack(detectionSettings ? { detectionSettings } : {});
+  const starting = startLocalStack({
+    ...(detectionSettings && { detectionSettings }),
+    learning: { dir: LOCAL_LEARNING_DIR },
+  });
   let stopping: { readonly at: number } | undefined;
   const shutdown = (why: string, signal?: string) => {
     if (stopping) {
@@ -85,6 +89,7 @@ function banner(stack: LocalStack, seconds: number): string {
     `  Ingest    POST ${stack.httpUrl}/v1/events, /api/v1/write (Prometheus), /v1/metrics (OTLP), /v1/influx/write, /api/v2/write; API docs ${stack.httpUrl}/v1/openapi.json`,
     `            x-api-key: ${stack.ingest.apiKey}   (Firehose access key: ${stack.ingest.firehoseAccessKey})`,
     `  Model     ${stack.modelVersion}; stack file ${relative(process.cwd(), DEFAULT_STACK_FILE) || DEFAULT_STACK_FILE}`,
+    `  Learning  events archived under ${relative(process.cwd(), LOCAL_LEARNING_DIR) || '.'}/archive; \`npx seismo retrain --local\` trains and promotes, the detector follows within 5 s`,
     ...(stack.alerting
       ? [
           `  Alerts    ${stack.alerting.ackUrl}/  Slack stand-in messages with working buttons, timers, the clock; routing ${relative(process.cwd(), stack.alerting.configPath)}`,

@@ -9,16 +9,20 @@ import { DynamoDbStateStore, STATE_KEY_ATTRIBUTE } from '../adapters/dynamodb-st
 import { SERIES_KEY_ATTRIBUTE } from '../adapters/ingest/dynamodb-series-registry.ts';
 import { MemoryTimeSeriesStore } from '../adapters/memory-stores.ts';
 import { DynamoDbPublishLedger, LEDGER_KEY_ATTRIBUTE } from '../adapters/publish-ledger.ts';
+import { registryModelReader } from '../adapters/registry-model-reader.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../core/detector.ts';
+import type { BatchScorer } from '../core/scoring/batch-scorer.ts';
 import type { DetectionSettings } from '../core/sensitivity.ts';
-import { createDetectHandler } from '../functions/detect/detect-handler.ts';
+import { createDetectHandler, type DetectHandler } from '../functions/detect/detect-handler.ts';
+import { ModelWatcher } from '../functions/detect/model-watcher.ts';
 import { loadModel } from '../models/model-store.ts';
 import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } from './alerting-stack.ts';
 import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
 import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
 import { startHttpApi } from './http-api.ts';
 import { createIngestRoutes, newApiKey } from './ingest-routes.ts';
+import { archivingHandler, localArchive, localChampionSource } from './learning-hooks.ts';
 import type { StackInfo } from './stack-info.ts';
 import {
   formatFailedBatch,
@@ -61,6 +65,12 @@ export interface LocalStackOptions {
   readonly alerting?: LocalAlertingOptions | false;
   /** The ingestion API: its key (SEISMO_API_KEY, else a fresh one), series table and per-tenant series cap. */
   readonly ingest?: { readonly apiKey?: string; readonly seriesTable?: string; readonly seriesCap?: number };
+  /**
+   * Learning from what flows (`npm start` uses `.seismo/`): every batch archived under `dir/archive/` as
+   * Firehose does, and the detector following the champion of the registry in `dir` (`seismo retrain
+   * --local`, `seismo models promote --local`), its pointers re-read every `refreshMs` (5 s by default).
+   */
+  readonly learning?: { readonly dir: string; readonly refreshMs?: number };
 }
 
 /** The local ingestion API's credentials and table. */
@@ -97,6 +107,8 @@ export interface LocalStack {
   /** The alert path behind the topic, unless the options left it out. */
   readonly alerting: LocalAlerting | undefined;
   readonly ingest: LocalIngest;
+  /** The detector: which models it serves now (`modelSet`) follows the registry when learning is on. */
+  readonly detector: Detector;
   stop(): Promise<void>;
 }
 
@@ -154,17 +166,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     );
     const deadLetters = new TerminalDeadLetters(terminal);
-    const handler = createDetectHandler({
-      detector: new Detector(model.scorer, {
-        ...DEFAULT_DETECTOR_OPTIONS,
-        ...(options.detectionSettings && { settings: options.detectionSettings }),
-      }),
+    const detector = new Detector(model.scorer, {
+      ...DEFAULT_DETECTOR_OPTIONS,
+      ...(options.detectionSettings && { settings: options.detectionSettings }),
+    });
+    const detect = createDetectHandler({
+      detector,
       stateStore: new DynamoDbStateStore(dynamodb, { tableName: stateTable }),
       timeSeries: scores,
       alerts: publisher,
       deadLetters,
       logger: terminalLogger(out),
     });
+    const handler = options.learning
+      ? await learningHandler(detect, detector, model.scorer, options.learning, out)
+      : detect;
 
     const failedBatches: FailedBatch[] = [];
     const activity = new ActivityLine(out);
@@ -193,7 +209,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         alerts: () => alerts.transitions,
         health: () => ({
           streamName,
-          modelVersion: model.scorer.modelVersion,
+          modelVersion: detector.modelSet.champion.modelVersion,
           eventSource: eventSource.stats,
         }),
         routes: createIngestRoutes({
@@ -230,11 +246,82 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       eventSource,
       alerting,
       ingest,
+      detector,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * The detect handler with the learning hooks: each batch archived first (an archive failure is printed and
+ * never fails the batch), and the model watcher refreshed between batches. Shards are polled concurrently
+ * here (one Lambda container runs one batch at a time), so a due refresh waits for the batches in flight and
+ * holds new ones back: no batch sees its models swapped, or a session released, under it.
+ */
+async function learningHandler(
+  detect: DetectHandler,
+  detector: Detector,
+  fallback: BatchScorer,
+  learning: NonNullable<LocalStackOptions['learning']>,
+  out: Writable,
+): Promise<DetectHandler> {
+  const watcher = new ModelWatcher(
+    detector,
+    registryModelReader(localChampionSource(learning.dir)),
+    fallback,
+    {
+      ttlMs: learning.refreshMs ?? 5_000,
+      events: {
+        swapped: (_from, to) =>
+          out.write(
+            `models: now serving ${to.champion.modelVersion}${to.challenger ? `, shadow ${to.challenger.modelVersion}` : ''}\n`,
+          ),
+        failed: (what, error) =>
+          out.write(
+            `models: ${what} not loaded, serving the last good models: ${(error as Error).message}\n`,
+          ),
+      },
+    },
+  );
+  // The registry's champion from the first batch on (and in the banner), not the layer's model until a refresh.
+  await watcher.refresh();
+  const gate = new BetweenBatches();
+  const archived = archivingHandler(detect, localArchive(learning.dir), (e) =>
+    out.write(`archive: ${e.message}\n`),
+  );
+  return async (event) => {
+    if (watcher.due()) await gate.exclusive(() => watcher.refresh());
+    return gate.batch(() => archived(event));
+  };
+}
+
+/** Batches run side by side; an exclusive step waits until none is in flight, and new ones wait for it. */
+class BetweenBatches {
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+
+  async batch<T>(run: () => Promise<T>): Promise<T> {
+    while (this.running) await this.running;
+    this.inFlight++;
+    try {
+      return await run();
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) this.idle?.();
+    }
+  }
+
+  exclusive(step: () => Promise<void>): Promise<void> {
+    this.running ??= (async () => {
+      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      this.idle = undefined;
+      await step();
+    })().finally(() => (this.running = undefined));
+    return this.running;
   }
 }
 

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/** Deciles of a model's raw training scores and their shares (core/learning/drift.ts). */
+export const ScoreReferenceSchema = z.object({
+  edges: z.array(z.number()),
+  fractions: z.array(z.number()),
+});
+
 /**
  * The model card stored beside every `.onnx` file (`model.json`). The detector reads it to check the
  * artifact's sha256 and that the model expects exactly the detector's features, in order.
@@ -52,7 +58,7 @@ export const ModelCardSchema = z.object({
       packages: z.record(z.string(), z.string()),
       gitRevision: z.string(),
       /** Deciles of the model's raw scores on its training rows: the reference of the daily drift figure. */
-      scoreReference: z.object({ edges: z.array(z.number()), fractions: z.array(z.number()) }),
+      scoreReference: ScoreReferenceSchema,
     })
     .optional(),
 });

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ScoreReference } from '../core/learning/drift.ts';
 import { OnnxScorer } from '../core/scoring/onnx-scorer.ts';
-import { type ModelCard, ModelCardSchema } from './model-card.ts';
+import { type ModelCard, ModelCardSchema, ScoreReferenceSchema } from './model-card.ts';
 
 /** The shipped default model: `models/default/` beside this file (and `/opt/models/default` in the layer). */
 export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'default');
@@ -45,12 +46,36 @@ export function parseModelCard(text: string, where: string): ModelCard {
   return parsed.data;
 }
 
+/**
+ * Where the shipped model keeps its drift reference: its card predates `lineage.scoreReference`, and
+ * computing the reference takes a second of scoring, too long for a cold start (`npm run train` writes it,
+ * a test checks it against the model).
+ */
+export const SCORE_REFERENCE_FILE = 'score-reference.json';
+
 /** Loads a model directory into a verified, ready scorer (checksum and feature list checked). */
 export async function loadModel(
   dir: string = DEFAULT_MODEL_DIR,
 ): Promise<{ card: ModelCard; scorer: OnnxScorer }> {
   const card = await readModelCard(dir);
   const bytes = await readFile(join(dir, card.onnxFile));
-  const scorer = await OnnxScorer.load(card, bytes);
+  const scorer = await OnnxScorer.load(
+    card,
+    bytes,
+    card.lineage?.scoreReference ?? (await fileReference(dir)),
+  );
   return { card, scorer };
+}
+
+async function fileReference(dir: string): Promise<ScoreReference | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, SCORE_REFERENCE_FILE), 'utf8');
+  } catch {
+    return undefined; // no reference: the detector measures no drift for this model, and says so
+  }
+  const parsed = ScoreReferenceSchema.safeParse(JSON.parse(text));
+  if (!parsed.success)
+    throw new ModelCardError(`${join(dir, SCORE_REFERENCE_FILE)} is not a score reference`);
+  return parsed.data;
 }

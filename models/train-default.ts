@@ -6,12 +6,13 @@ import { sha256Hex } from '../core/scoring/model-verification.ts';
 import { OnnxScorer } from '../core/scoring/onnx-scorer.ts';
 import { scoreSamples as autoencoderScores, trainAutoencoder } from './autoencoder/autoencoder.ts';
 import { exportAutoencoderOnnx } from './autoencoder/export-onnx.ts';
+import { modelScoreReference } from './drift-reference.ts';
 import { evaluateEpisodes } from './episode-evaluation.ts';
 import { featureMatrix, rocAuc } from './feature-matrix.ts';
 import { exportIsolationForestOnnx } from './isolation-forest/export-onnx.ts';
 import { scoreSamples as forestScores, trainIsolationForest } from './isolation-forest/isolation-forest.ts';
 import type { ModelCard } from './model-card.ts';
-import { DEFAULT_MODEL_DIR } from './model-store.ts';
+import { DEFAULT_MODEL_DIR, SCORE_REFERENCE_FILE } from './model-store.ts';
 import { generateCorpus, type SyntheticSeries } from './synthetic-data.ts';
 import { augmentTails } from './tail-augmentation.ts';
 
@@ -126,6 +127,10 @@ export async function trainDefaultModel(options: {
   await mkdir(options.outDir, { recursive: true });
   await writeFile(join(options.outDir, onnxFile), bytes);
   await writeFile(join(options.outDir, 'model.json'), `${JSON.stringify(card, null, 2)}\n`);
+  await writeFile(
+    join(options.outDir, SCORE_REFERENCE_FILE),
+    `${JSON.stringify(await modelScoreReference(card, scorer))}\n`,
+  );
   return card;
 }
 

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { FEATURE_COUNT } from '../features/feature-schema.ts';
+import type { ScoreReference } from '../learning/drift.ts';
 import type { BatchScorer } from './batch-scorer.ts';
 import { type ModelIdentity, verifyModel } from './model-verification.ts';
 
@@ -19,13 +20,21 @@ export class OnnxScorer implements BatchScorer {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly modelVersion: string,
+    readonly scoreReference: ScoreReference | undefined,
   ) {}
 
-  /** Verifies `bytes` against `identity` (checksum, feature list) and opens one inference session. */
-  static async load(identity: ModelIdentity, bytes: Uint8Array): Promise<OnnxScorer> {
+  /**
+   * Verifies `bytes` against `identity` (checksum, feature list) and opens one inference session;
+   * `scoreReference` (the card's, when it has one) lets the detector measure drift.
+   */
+  static async load(
+    identity: ModelIdentity,
+    bytes: Uint8Array,
+    scoreReference?: ScoreReference,
+  ): Promise<OnnxScorer> {
     verifyModel(identity, bytes);
     const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
-    return new OnnxScorer(session, `${identity.name}@${identity.version}`);
+    return new OnnxScorer(session, `${identity.name}@${identity.version}`, scoreReference);
   }
 
   async score(features: Float32Array, rows: number): Promise<Float32Array> {

@@ -4,9 +4,11 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import type { EpisodeTransition, ScoredPoint } from '../../core/detection-types.ts';
 import { type Detector, displayKey, type ModelReport, seriesKey } from '../../core/detector.ts';
 import type { MeasurementEvent } from '../../core/events/event-schema.ts';
+import { SCORE_DRIFT_METRIC } from '../../core/learning/drift.ts';
 import type { AlertPublisher, Clock, FeatureStateStore, TimeSeriesStore } from '../../core/ports.ts';
 import { EMPTY_OUTBOX, encodeCheckpoint, type Outbox, sequenceAfter } from './checkpoint.ts';
 import { type Accepted, type DeadLetterSink, decodeBatch, type Rejected } from './decode-records.ts';
+import { DriftMeter } from './drift-meter.ts';
 import { deliverOutboxes, type SeriesOutbox } from './outbox-delivery.ts';
 import { SeriesCache } from './series-cache.ts';
 
@@ -37,6 +39,8 @@ export interface DetectHandlerDeps {
   readonly onOutcome?: (outcome: BatchOutcome) => void;
   /** Keeps the detector on the registry's models; refreshed before each batch (functions/detect/model-watcher.ts). */
   readonly models?: { refresh(): Promise<void> };
+  /** Measures the champion's raw-score drift (metric ScoreDriftPSI, which the retraining alarm watches). */
+  readonly drift?: DriftMeter;
 }
 
 /** The Lambda function shape: a Kinesis batch in, the records to retry out. */
@@ -71,6 +75,7 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   const cache = new SeriesCache(deps.stateStore, deps.maxCachedSeries ?? 50_000);
   const { detector, logger, metrics } = deps;
   const clock = deps.clock ?? { now: Date.now };
+  const drift = deps.drift ?? new DriftMeter({ clock });
   return async (event) => {
     const started = performance.now();
     const records = event.Records;
@@ -293,6 +298,16 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
     resets: number,
     report: ModelReport,
   ): void {
+    const psi = drift.add(detector.modelSet.champion, points);
+    if (psi !== undefined) {
+      logger?.info('raw-score drift of the champion', {
+        model: detector.modelSet.champion.modelVersion,
+        psi,
+      });
+      // The alarm watches the service dimension alone; the batch's metrics also carry ModelVersion (dashboards).
+      metrics?.addMetric(SCORE_DRIFT_METRIC.name, MetricUnit.NoUnit, psi);
+      metrics?.singleMetric?.().addMetric(SCORE_DRIFT_METRIC.name, MetricUnit.NoUnit, psi);
+    }
     if (!metrics) return;
     metrics.addMetric('PointsScored', MetricUnit.Count, points.length);
     metrics.addMetric('MeasurementsLate', MetricUnit.Count, late);

@@ -15,10 +15,12 @@ import { SnsAlertPublisher } from '../../adapters/sns-alert-publisher.ts';
 import { SqsDeadLetterQueue } from '../../adapters/sqs-dead-letter-queue.ts';
 import { DEFAULT_DETECTOR_OPTIONS, Detector } from '../../core/detector.ts';
 import type { TimeSeriesStore } from '../../core/ports.ts';
+import type { BatchScorer } from '../../core/scoring/batch-scorer.ts';
 import { type DetectionSettings, parseDetectionSettings } from '../../core/sensitivity.ts';
 import { loadModel } from '../../models/model-store.ts';
 import { createDetectHandler, type DetectHandler } from './detect-handler.ts';
 import { ALLOW_INSECURE_INFLUX_ENV, influxUrlProblem } from './influx-url.ts';
+import type { ModelWatcher } from './model-watcher.ts';
 
 /** Where the time-series store writes: Timestream for LiveAnalytics or InfluxDB (v2 API). */
 export type TimeSeriesConfig =
@@ -48,6 +50,12 @@ export interface DetectConfig {
   readonly maxEventAgeDays?: number;
   /** Sensitivity, thresholds and per-series overrides (DETECTION_SETTINGS, JSON); the defaults if absent. */
   readonly settings?: DetectionSettings;
+  /**
+   * The model registry the detector follows without a deploy (LEARNING_BUCKET and REGISTRY_TABLE, set by
+   * the stack's grantChampionRead): its champion, else the model above; pointers re-read every
+   * MODEL_REFRESH_SECONDS (60 by default).
+   */
+  readonly registry?: { readonly bucket: string; readonly table: string; readonly refreshSeconds: number };
 }
 
 /**
@@ -111,7 +119,29 @@ export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectCo
     stateTtlDays: days(env, 'STATE_TTL_DAYS') ?? 30,
     ...(env.EVENT_MAX_AGE_DAYS ? { maxEventAgeDays: days(env, 'EVENT_MAX_AGE_DAYS') } : {}),
     ...(env.DETECTION_SETTINGS ? { settings: settingsFrom(env.DETECTION_SETTINGS) } : {}),
+    ...(env.LEARNING_BUCKET || env.REGISTRY_TABLE
+      ? {
+          registry: {
+            bucket: required('LEARNING_BUCKET'),
+            table: required('REGISTRY_TABLE'),
+            refreshSeconds: seconds(env, 'MODEL_REFRESH_SECONDS') ?? 60,
+          },
+        }
+      : {}),
   };
+}
+
+/** A whole number of seconds from 1 to 3600 from `env[name]`, or undefined when unset. */
+function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 3_600) {
+    throw new ConfigError(
+      `environment variable ${name} must be a whole number of seconds from 1 to 3600, got "${text}"`,
+    );
+  }
+  return value;
 }
 
 function settingsFrom(text: string): DetectionSettings {
@@ -169,11 +199,13 @@ async function build(config: DetectConfig): Promise<DetectHandler> {
     modelVersion: scorer.modelVersion,
     from: config.modelS3Uri ?? config.modelDir,
   });
+  const detector = new Detector(scorer, {
+    ...DEFAULT_DETECTOR_OPTIONS,
+    ...(config.settings && { settings: config.settings }),
+  });
   return createDetectHandler({
-    detector: new Detector(scorer, {
-      ...DEFAULT_DETECTOR_OPTIONS,
-      ...(config.settings && { settings: config.settings }),
-    }),
+    detector,
+    ...(config.registry && { models: await registryWatcher(config.registry, detector, scorer, dynamodb) }),
     stateStore: new DynamoDbStateStore(dynamodb, {
       tableName: config.stateTable,
       ttlSeconds: config.stateTtlDays * DAY_SECONDS,
@@ -191,6 +223,39 @@ async function build(config: DetectConfig): Promise<DetectHandler> {
     logger,
     metrics,
     ...(config.maxEventAgeDays !== undefined && { maxAgeMs: config.maxEventAgeDays * DAY_SECONDS * 1_000 }),
+  });
+}
+
+/** Follows the registry's champion and challenger; what it swaps or fails to load is logged. */
+async function registryWatcher(
+  registry: NonNullable<DetectConfig['registry']>,
+  detector: Detector,
+  fallback: BatchScorer,
+  dynamodb: DynamoDBClient,
+): Promise<ModelWatcher> {
+  const [{ S3Client }, { s3Registry }, { registryModelReader }, { ModelWatcher }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('../../adapters/model-registry.ts'),
+    import('../../adapters/registry-model-reader.ts'),
+    import('./model-watcher.ts'),
+  ]);
+  const source = s3Registry({
+    s3: tracer.captureAWSv3Client(new S3Client({})),
+    dynamodb,
+    bucket: registry.bucket,
+    table: registry.table,
+  });
+  return new ModelWatcher(detector, registryModelReader(source), fallback, {
+    ttlMs: registry.refreshSeconds * 1_000,
+    events: {
+      swapped: (from, to) =>
+        logger.info('models swapped', {
+          from: { champion: from.champion.modelVersion, challenger: from.challenger?.modelVersion },
+          to: { champion: to.champion.modelVersion, challenger: to.challenger?.modelVersion },
+        }),
+      failed: (what, error) =>
+        logger.error(`model registry: ${what} not loaded, serving the last good models`, error as Error),
+    },
   });
 }
 

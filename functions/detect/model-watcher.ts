@@ -67,6 +67,11 @@ export class ModelWatcher {
 
   private readonly events: ModelWatcherEvents;
 
+  /** True when the pointers are older than the TTL: the next {@link refresh} reads them. */
+  due(): boolean {
+    return this.clock.now() - this.checkedAt >= this.ttlMs;
+  }
+
   /** Re-reads the pointers when they are older than the TTL and switches the detector if they moved. */
   async refresh(): Promise<void> {
     const now = this.clock.now();

@@ -10,6 +10,8 @@ const LAYOUT_VERSION = 'seismo-onnxruntime-layer/1';
 export const FIXED_MTIME = new Date('2000-01-01T00:00:00.000Z');
 const PACKAGES = ['onnxruntime-node', 'onnxruntime-common'] as const;
 const MODEL_FILES = ['model.onnx', 'model.json'] as const;
+/** The shipped model's drift reference (models/model-store.ts SCORE_REFERENCE_FILE). */
+const OPTIONAL_MODEL_FILE = 'score-reference.json';
 const LOCK_STALE_MS = 5 * 60_000;
 const LOCK_TIMEOUT_MS = 3 * 60_000;
 
@@ -119,6 +121,9 @@ function plan(
   let modelIncluded = false;
   if (present.length === MODEL_FILES.length) {
     for (const f of MODEL_FILES) add(path.join(modelDir, f), `models/default/${f}`);
+    // Optional: without it the detector serves the model and measures no drift for it.
+    const reference = path.join(modelDir, OPTIONAL_MODEL_FILE);
+    if (fs.existsSync(reference)) add(reference, `models/default/${OPTIONAL_MODEL_FILE}`);
     modelIncluded = true;
   } else if (present.length > 0) {
     throw new Error(

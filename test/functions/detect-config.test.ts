@@ -55,6 +55,28 @@ describe('readDetectConfig', () => {
     );
   });
 
+  it('follows the model registry when the stack names it, re-reading its pointers every minute by default', () => {
+    // Act
+    const none = readDetectConfig(BASE);
+    const named = readDetectConfig({ ...BASE, LEARNING_BUCKET: 'learn', REGISTRY_TABLE: 'registry' });
+    const fast = readDetectConfig({
+      ...BASE,
+      LEARNING_BUCKET: 'learn',
+      REGISTRY_TABLE: 'registry',
+      MODEL_REFRESH_SECONDS: '5',
+    });
+    // Assess
+    expect(none.registry).toBeUndefined();
+    expect(named.registry).toEqual({ bucket: 'learn', table: 'registry', refreshSeconds: 60 });
+    expect(fast.registry?.refreshSeconds).toBe(5);
+    expect(() => readDetectConfig({ ...BASE, LEARNING_BUCKET: 'learn' })).toThrow(
+      /environment variable REGISTRY_TABLE is required/,
+    );
+    expect(() =>
+      readDetectConfig({ ...BASE, LEARNING_BUCKET: 'l', REGISTRY_TABLE: 'r', MODEL_REFRESH_SECONDS: '0.5' }),
+    ).toThrow(/MODEL_REFRESH_SECONDS must be a whole number of seconds from 1 to 3600/);
+  });
+
   it('throws naming the missing variable', () => {
     // Prepare
     const { DLQ_URL: _, ...env } = BASE;

@@ -45,6 +45,9 @@ describe('SeismoDetection', () => {
       TIMESTREAM_TABLE: { 'Fn::GetAtt': [expect.stringMatching(/^storagetimestreampoints/), 'Name'] },
       // Events older than the table's magnetic retention (365 days by default) are refused at validation.
       EVENT_MAX_AGE_DAYS: '365',
+      // The model registry it follows without a deploy (functions/detect/model-watcher.ts).
+      LEARNING_BUCKET: { Ref: expect.stringMatching(/^retraininglearning/) },
+      REGISTRY_TABLE: { Ref: expect.stringMatching(/^retrainingregistry/) },
     });
     expect(Object.keys(env).filter((k) => k.startsWith('INFLUX_') || k === 'MODEL_S3_URI')).toEqual([]);
   });
@@ -152,9 +155,10 @@ describe('SeismoDetection with the InfluxDB backend and a model URI', () => {
           }),
           Match.objectLike({
             Action: 's3:GetObject',
-            Resource: {
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::my-models/seismo/current/*']],
-            },
+            // Beside the registry's artifacts, which the detector follows as well.
+            Resource: Match.arrayWith([
+              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::my-models/seismo/current/*']] },
+            ]),
           }),
         ]),
       },
