@@ -42,11 +42,11 @@ function bundleDirOf(dir: string): string {
       }
     }
   }
-  // Without asset metadata (an App outside the CDK CLI): the one bundle that is the detector's (retraining's
-  // names the detector's metrics service too, so look for the detector's own logger).
+  // Without asset metadata (an App outside the CDK CLI): the one bundle that is the detector's.
   const bundles = readdirSync(dir)
     .map((d) => path.join(dir, d))
     .filter((d) => existsSync(path.join(d, 'index.mjs')))
+    // Its Powertools clients are named for it; other bundles may only mention the name (metric dimensions).
     .filter((d) => readFileSync(path.join(d, 'index.mjs'), 'utf8').includes('serviceName:"seismo-detect"'));
   if (bundles.length === 1) return bundles[0] as string;
   process.stderr.write(

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
 import { loadDeployedAlertingConfig } from './alerting-config.ts';
@@ -125,6 +126,10 @@ export class SeismoStack extends Stack {
     this.observability.monitorFunction(this.alerting.router, 'alert-routing', {
       timeout: this.alerting.router.timeout ?? Duration.seconds(3),
     });
+    // The drift alarm starts a retrain (an EventBridge rule); the people on call hear of it too.
+    const ops = new SnsAction(this.observability.opsTopic);
+    this.retraining.driftAlarm.addAlarmAction(ops);
+    this.retraining.driftAlarm.addOkAction(ops);
 
     new CfnOutput(this, 'stream-name', {
       value: this.ingest.stream.streamName,

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -248,13 +248,18 @@ async function registryWatcher(
   return new ModelWatcher(detector, registryModelReader(source), fallback, {
     ttlMs: registry.refreshSeconds * 1_000,
     events: {
-      swapped: (from, to) =>
+      swapped: (from, to) => {
+        metrics.addMetric('ModelsSwapped', MetricUnit.Count, 1);
         logger.info('models swapped', {
           from: { champion: from.champion.modelVersion, challenger: from.challenger?.modelVersion },
           to: { champion: to.champion.modelVersion, challenger: to.challenger?.modelVersion },
-        }),
-      failed: (what, error) =>
-        logger.error(`model registry: ${what} not loaded, serving the last good models`, error as Error),
+        });
+      },
+      failed: (what, error) => {
+        // Alarmed on (observability): the detector serves the last good model while this is non-zero.
+        metrics.singleMetric().addMetric('ModelLoadFailed', MetricUnit.Count, 1);
+        logger.error(`model registry: ${what} not loaded, serving the last good models`, error as Error);
+      },
     },
   });
 }

@@ -1,4 +1,5 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
@@ -8,7 +9,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { businessMetricGroups } from './business-metrics.ts';
+import { businessMetricGroups, DETECT_SERVICE_NAME } from './business-metrics.ts';
 
 /** The real-time objective: the detector is at most this far behind the stream... */
 export const REALTIME_ITERATOR_AGE = Duration.seconds(60);
@@ -98,6 +99,37 @@ export class SeismoObservability extends Construct {
       alarmFriendlyName: 'detector',
       humanReadableName: 'What the detector saw (EMF metrics, namespace Seismo, per model version)',
       metricGroups: businessMetricGroups(),
+    });
+    this.operations.monitorCustom({
+      alarmFriendlyName: 'detector-models',
+      humanReadableName: 'Models the detector serves (registry hot reload)',
+      metricGroups: [
+        {
+          title: 'Registry versions not loaded (the last good model is served)',
+          metrics: [
+            {
+              // Published under the service dimension alone (functions/detect/handler.ts), so an alarm can watch it.
+              metric: new Metric({
+                namespace: 'Seismo',
+                metricName: 'ModelLoadFailed',
+                dimensionsMap: { service: DETECT_SERVICE_NAME },
+                statistic: 'Sum',
+                period: Duration.minutes(5),
+              }),
+              alarmFriendlyName: 'model-load-failed',
+              addAlarm: {
+                Critical: {
+                  threshold: 0,
+                  comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+                  ...AT_ONCE,
+                  alarmDescriptionOverride:
+                    'The detector could not load the registry version it was pointed at (checksum, feature list or download): it serves the last good model. See its log "model registry: ... not loaded".',
+                },
+              },
+            },
+          ],
+        },
+      ],
     });
   }
 

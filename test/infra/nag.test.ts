@@ -129,7 +129,6 @@ describe('cdk synth', () => {
     );
     // The SDK is bundled at the versions the tests ran, not left to the runtime's copy.
     for (const bundle of bundles) expect(bundle).not.toMatch(/(?:from\s*|import\s*\(\s*)["']@aws-sdk\//);
-    // The retraining bundle names the detector's metrics service too; only the detector's logger is called so.
     const detector = bundles.find((b) => b.includes('serviceName:"seismo-detect"')) ?? '';
     for (const client of ['client-dynamodb', 'client-sns', 'client-sqs']) {
       const { version } = JSON.parse(
