@@ -108,7 +108,12 @@ export class StoreModelRegistry implements ModelRegistry {
   }
 
   async fetchArtifact(version: number): Promise<ModelArtifact> {
-    const pointer = await this.pointer(version);
+    // A version a pointer names is found from the pointers item alone: the detector, which only ever
+    // fetches those, then needs GetItem on the table and no Query.
+    const now = await this.index.read(this.model);
+    const pointer =
+      [now.champion, now.challenger, now.previous].find((p) => p?.version === version) ??
+      (await this.pointer(version));
     const prefix = versionPrefix(this.model, version);
     const onnx = await this.objects.get(`${prefix}/model.onnx`);
     if (onnx === undefined) throw new RegistryError(`${this.objects.uri(`${prefix}/model.onnx`)} is missing`);

@@ -1,15 +1,25 @@
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { ModelPointer, PromotionLogEntry } from '../core/learning/registry.ts';
 import { PromotionConflict, RegistryError } from '../core/learning/registry.ts';
+import {
+  ModelChecksumMismatch,
+  ModelSchemaMismatch,
+  verifyModel,
+} from '../core/scoring/model-verification.ts';
+import { ModelCardError, readModelCard } from '../models/model-store.ts';
 import { CliError, type Command, parseOptions, UsageError } from './command.ts';
 import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_USAGE, resolveRegistry } from './registry-target.ts';
 
-const USAGE = `Usage: seismo models <list | show V | promote V | rollback | history [--at T]> [options]
+const USAGE = `Usage: seismo models <list | show V | register DIR | promote V | rollback | history [--at T]> [options]
 
 The model registry: immutable versions (v1, v2, …) and the champion, challenger and previous pointers.
 
   list             every version, with the pointers that name it
   show V           a version's card and its evaluation report
+  register DIR     a model directory (model.json and its .onnx, as npm run train writes) as the next
+                   version, verified first; it passed no gate: promote it only if you know why
   promote V        make V the champion (the old one becomes previous)
   rollback         make the previous champion the champion again
   history          the promotion log, oldest first; --at T: the champion live at T (ISO 8601)
@@ -96,6 +106,18 @@ export const modelsCommand: Command = {
           );
           return 0;
         }
+        case 'register': {
+          if (arg === undefined) throw new UsageError('seismo models register needs a model directory');
+          const card = await readModelCard(arg);
+          const onnx = new Uint8Array(await readFile(join(arg, card.onnxFile)));
+          verifyModel(card, onnx);
+          const p = await registry.register({
+            onnx,
+            cardJson: await readFile(join(arg, 'model.json'), 'utf8'),
+          });
+          out(`registered ${card.name}@${card.version} as v${p.version} (${p.uri})\n`, p);
+          return 0;
+        }
         case 'promote': {
           const v = version(arg, 'promote');
           const p = await registry.promote(v, { who, reason: values.reason ?? 'promoted by hand' });
@@ -126,13 +148,19 @@ export const modelsCommand: Command = {
         }
         default:
           throw new UsageError(
-            `unknown or missing subcommand ${sub ?? ''} (list, show, promote, rollback, history; see "seismo models --help")`,
+            `unknown or missing subcommand ${sub ?? ''} (list, show, register, promote, rollback, history; see "seismo models --help")`,
           );
       }
     } catch (error) {
       if (error instanceof PromotionConflict)
         throw new CliError(`${error.message}; run "seismo models list" and decide again`);
-      if (error instanceof RegistryError) throw new CliError(error.message);
+      if (
+        error instanceof RegistryError ||
+        error instanceof ModelCardError ||
+        error instanceof ModelChecksumMismatch ||
+        error instanceof ModelSchemaMismatch
+      )
+        throw new CliError(error.message);
       throw error;
     }
   },

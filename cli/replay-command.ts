@@ -46,6 +46,11 @@ export interface ReplayOptions {
   readonly layout?: LayoutChoice;
   /** Unit of epoch-number timestamps; default: milliseconds. */
   readonly timeUnit?: TimeUnit;
+  /**
+   * Shift every timestamp by one offset so the file's latest row lands at this time (epoch ms, a whole
+   * minute): old history becomes recent, as retraining's windows (the last 16 days) need it.
+   */
+  readonly endAt?: number;
 }
 
 /** The stream replayed into: a client and stream name, and where they point for the messages. */
@@ -177,6 +182,12 @@ export async function replayCsv(
     );
   }
   const { order, repeatedRows } = timeOrder(table);
+  let shift = 0;
+  if (options.endAt !== undefined) {
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const row of order) latest = Math.max(latest, table.timestamps[row] as number);
+    shift = options.endAt - latest;
+  }
 
   const counts = { sent: 0, retried: 0 };
   const progress = new Progress(io, {
@@ -199,7 +210,7 @@ export async function replayCsv(
       const series = table.seriesNames[table.seriesOf[row] as number] as string;
       const event = {
         series,
-        timestamp: table.timestamps[row] as number,
+        timestamp: (table.timestamps[row] as number) + shift,
         value: table.values[row] as number,
       };
       pending.push({ PartitionKey: series, Data: Buffer.from(JSON.stringify(event)) });
@@ -329,6 +340,8 @@ Options:
   --timestamp COL      timestamp column (ISO 8601 or epoch numbers); default: timestamp/time/date/ts,
                        else the first
   --value COL          value column; default: the first other numeric column
+  --end-now            shift all timestamps by one offset so the latest row is now (to the minute): old
+                       history becomes recent, for \`seismo retrain --local\` (it reads the last 16 days)
 ${inputOptionsUsage(21)}
   --stream NAME        stream to write to instead of the local stack's (alone: real AWS, default credentials)
   --endpoint URL       Kinesis endpoint for --stream (an emulator)
@@ -341,6 +354,7 @@ const REPLAY_OPTIONS = {
   rate: { type: 'string' },
   timestamp: { type: 'string' },
   value: { type: 'string' },
+  'end-now': { type: 'boolean', default: false },
   ...INPUT_OPTIONS,
   stream: { type: 'string' },
   endpoint: { type: 'string' },
@@ -385,6 +399,7 @@ export const replayCommand: Command = {
           valueColumn: values.value,
           layout: input.layout,
           timeUnit: input.timeUnit,
+          ...(values['end-now'] && { endAt: Math.floor(Date.now() / 60_000) * 60_000 }),
         },
         target,
         io,

@@ -95,7 +95,7 @@ export const retrainCommand: Command = {
       io.stdout.write(await getText(deps.objects, result.evaluation.reportKey.replace(/\.json$/, '.txt')));
       io.stdout.write(
         result.promoted
-          ? `v${result.version} is the champion: a running local detector picks it up within a minute\n`
+          ? `v${result.version} is the champion: a running local stack (npm start) serves it within 5 s\n`
           : 'the challenger was not promoted; the champion stays\n',
       );
       return 0;

@@ -79,6 +79,12 @@ async function main(): Promise<void> {
   process.stdout.write(banner(stack, (performance.now() - started) / 1000));
 }
 
+/** `path` relative to here when it lies below, else absolute. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}
+
 function banner(stack: LocalStack, seconds: number): string {
   const { kinesis, dynamodb } = stack.emulators;
   return [
@@ -89,7 +95,7 @@ function banner(stack: LocalStack, seconds: number): string {
     `  Ingest    POST ${stack.httpUrl}/v1/events, /api/v1/write (Prometheus), /v1/metrics (OTLP), /v1/influx/write, /api/v2/write; API docs ${stack.httpUrl}/v1/openapi.json`,
     `            x-api-key: ${stack.ingest.apiKey}   (Firehose access key: ${stack.ingest.firehoseAccessKey})`,
     `  Model     ${stack.modelVersion}; stack file ${relative(process.cwd(), DEFAULT_STACK_FILE) || DEFAULT_STACK_FILE}`,
-    `  Learning  events archived under ${relative(process.cwd(), LOCAL_LEARNING_DIR) || '.'}/archive; \`npx seismo retrain --local\` trains and promotes, the detector follows within 5 s`,
+    `  Learning  events archived under ${shortPath(LOCAL_LEARNING_DIR)}/archive; \`npx seismo retrain --local\` trains and promotes, the detector follows within 5 s`,
     ...(stack.alerting
       ? [
           `  Alerts    ${stack.alerting.ackUrl}/  Slack stand-in messages with working buttons, timers, the clock; routing ${relative(process.cwd(), stack.alerting.configPath)}`,

@@ -178,9 +178,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deadLetters,
       logger: terminalLogger(out),
     });
-    const handler = options.learning
-      ? await learningHandler(detect, detector, model.scorer, options.learning, out)
-      : detect;
+    let handler = detect;
+    if (options.learning) {
+      const learning = await learningHandler(detect, detector, model.scorer, options.learning, out);
+      cleanup.push(async () => learning.stop());
+      handler = learning.handler;
+    }
 
     const failedBatches: FailedBatch[] = [];
     const activity = new ActivityLine(out);
@@ -267,13 +270,13 @@ async function learningHandler(
   fallback: BatchScorer,
   learning: NonNullable<LocalStackOptions['learning']>,
   out: Writable,
-): Promise<DetectHandler> {
+): Promise<{ handler: DetectHandler; stop: () => void }> {
   const watcher = new ModelWatcher(
     detector,
     registryModelReader(localChampionSource(learning.dir)),
     fallback,
     {
-      ttlMs: learning.refreshMs ?? 5_000,
+      ttlMs: learning.refreshMs ?? DEFAULT_LOCAL_REFRESH_MS,
       events: {
         swapped: (_from, to) =>
           out.write(
@@ -292,11 +295,23 @@ async function learningHandler(
   const archived = archivingHandler(detect, localArchive(learning.dir), (e) =>
     out.write(`archive: ${e.message}\n`),
   );
-  return async (event) => {
-    if (watcher.due()) await gate.exclusive(() => watcher.refresh());
-    return gate.batch(() => archived(event));
+  const refresh = () => gate.exclusive(() => watcher.refresh());
+  // Also between batches when none come: a promotion shows in the terminal while the stream is quiet.
+  const timer = setInterval(() => {
+    if (watcher.due()) refresh().catch(() => {});
+  }, learning.refreshMs ?? DEFAULT_LOCAL_REFRESH_MS);
+  timer.unref();
+  return {
+    handler: async (event) => {
+      if (watcher.due()) await refresh();
+      return gate.batch(() => archived(event));
+    },
+    stop: () => clearInterval(timer),
   };
 }
+
+/** How often the local detector re-reads the registry's pointers (the Lambda: every minute). */
+const DEFAULT_LOCAL_REFRESH_MS = 5_000;
 
 /** Batches run side by side; an exclusive step waits until none is in flight, and new ones wait for it. */
 class BetweenBatches {

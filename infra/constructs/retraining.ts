@@ -275,14 +275,14 @@ export class SeismoRetraining extends Construct {
   }
 
   /**
-   * Lets a function read the champion (the detector's hot reload): GetItem and Query on the registry table,
+   * Lets a function read the champion (the detector's hot reload): GetItem on the registry table (the pointers item),
    * GetObject under `registry/`, and LEARNING_BUCKET and REGISTRY_TABLE in its environment, for
    * `s3Registry({ s3, dynamodb, bucket, table })`.
    */
   grantChampionRead(fn: SeismoFunction): void {
     fn.addToRolePolicy(
       new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        actions: ['dynamodb:GetItem'],
         resources: [this.registryTable.tableArn],
       }),
     );

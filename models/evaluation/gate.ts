@@ -118,6 +118,10 @@ interface Prepared {
 }
 
 const DAY_MS = 86_400_000;
+/** Holdout points a series needs before anomalies are injected into its copy. */
+const MIN_HOLDOUT_POINTS = 200;
+/** Fewest injected anomalies a verdict may rest on: below it the gate rejects, whatever the other figures. */
+export const MIN_INJECTED_ANOMALIES = 10;
 
 /**
  * Judges candidates against the champion on the same holdout, through the real detector path, at an equal
@@ -220,7 +224,7 @@ function prepare(series: readonly EvaluationSeries[], perSeries: number, seed: n
     const holdout = Float64Array.from(s.values.slice(s.holdoutStart));
     const labels = new Uint8Array(holdout.length);
     const anomalies =
-      holdout.length >= 200 && perSeries > 0
+      holdout.length >= MIN_HOLDOUT_POINTS && perSeries > 0
         ? injectAnomalies(new Random(seed * 7919 + k), holdout, labels, perSeries, noiseOf(holdout))
         : [];
     const first = s.timestamps[s.holdoutStart] ?? 0;
@@ -344,6 +348,14 @@ function checksFor(
   const checks: GateCheck[] = [];
   const add = (name: string, value: number, reference: number, rule: string, pass: boolean) =>
     checks.push({ candidate: c.name, name, candidateValue: value, referenceValue: reference, rule, pass });
+  // Without evidence every comparison below reads "n/a", and "not worse than n/a" would let anything through.
+  add(
+    'anomalies injected into the holdout',
+    c.injected.injected,
+    MIN_INJECTED_ANOMALIES,
+    `at least ${MIN_INJECTED_ANOMALIES} to judge on (a series needs ${MIN_HOLDOUT_POINTS} holdout points for its own): no evidence, no promotion`,
+    c.injected.injected >= MIN_INJECTED_ANOMALIES,
+  );
   add(
     'injected recall vs champion',
     c.injected.recall,

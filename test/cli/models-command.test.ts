@@ -1,7 +1,9 @@
-import { rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../adapters/local-object-store.ts';
 import { main } from '../../cli/main.ts';
+import { DEFAULT_MODEL_DIR } from '../../models/model-store.ts';
 import { LENIENT, scratch, seedArchive } from '../functions/retrain-fixtures.ts';
 import { memoryIo } from './support.ts';
 
@@ -62,6 +64,30 @@ describe('seismo retrain --local and seismo models', { timeout: 240_000 }, () =>
     expect([unknown.code, noPrevious.code, usage.code, mixed.code]).toEqual([1, 1, 2, 2]);
     expect(unknown.err).toMatch(/no version v9/);
     expect(noPrevious.err).toMatch(/no previous champion/);
+  });
+
+  it("registers a model directory after verifying it, and refuses one whose bytes are not its card's", async () => {
+    // Prepare: the shipped model as trained by hand, and a copy whose card lies about its bytes.
+    const bad = join(dir, 'tampered');
+    mkdirSync(bad);
+    cpSync(join(DEFAULT_MODEL_DIR, 'model.onnx'), join(bad, 'model.onnx'));
+    const card = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
+    writeFileSync(join(bad, 'model.json'), JSON.stringify({ ...card, sha256: '0'.repeat(64) }));
+    const other = join(scratch(), 'registry');
+
+    // Act
+    const registered = await seismo('models', 'register', DEFAULT_MODEL_DIR, '--dir', other);
+    const refused = await seismo('models', 'register', bad, '--dir', other);
+    const listed = await seismo('models', 'list', '--dir', other);
+
+    // Assess
+    expect(registered.code).toBe(0);
+    expect(registered.out).toMatch(/registered seismo-isolation-forest@1\.0\.0 as v1/);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/sha256/);
+    expect(listed.out).toMatch(/^v1 /m);
+    expect(listed.out).not.toMatch(/^v2 /m);
+    rmSync(other, { recursive: true, force: true });
   });
 
   it('promotes by hand and rolls back, logging who and why', async () => {

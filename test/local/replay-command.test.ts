@@ -160,6 +160,30 @@ describe('seismo replay against kinesis-mock', () => {
     );
   });
 
+  it('moves old history to end now with --end-now, keeping every gap between rows', async () => {
+    // Prepare
+    const streamName = `replay-${process.pid}-${++run}`;
+    await createStream(client, streamName, 1);
+    const file = join(dir, 'old.csv');
+    await writeFile(
+      file,
+      'timestamp,v\n2020-01-01T00:00:00Z,1\n2020-01-01T00:05:00Z,2\n2020-01-01T00:07:30Z,3\n',
+    );
+    const { io } = memoryIo();
+
+    // Act
+    const before = Math.floor(Date.now() / 60_000) * 60_000;
+    const args = ['replay', file, '--series', 'old', '--end-now', '--stream', streamName];
+    const code = await main([...args, '--endpoint', kinesisMock.endpoint], io);
+    const after = Math.floor(Date.now() / 60_000) * 60_000;
+
+    // Assess
+    expect(code).toBe(0);
+    const stamps = (await readAll(streamName)).map((r) => (r.event as { timestamp: number }).timestamp);
+    expect([before, after]).toContain(stamps[2]);
+    expect(stamps.map((t) => t - (stamps[0] as number))).toEqual([0, 300_000, 450_000]);
+  });
+
   it('refuses a missing --series or an unknown column as usage errors', async () => {
     // Prepare
     const file = join(dir, 'tiny.csv');

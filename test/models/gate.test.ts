@@ -50,6 +50,30 @@ describe('the gate', () => {
     expect(probit(0.5)).toBeCloseTo(0, 9);
   });
 
+  it('rejects when the holdout holds too little to judge on, instead of passing every "n/a" comparison', async () => {
+    // Prepare: history that ends before the holdout window (a replay of old data), and a holdout too short.
+    const empty = series.map((s) => ({ ...s, holdoutStart: s.values.length }));
+    const short = series.map((s) => ({ ...s, holdoutStart: s.values.length - 150 }));
+    const judge = (input: EvaluationSeries[]) =>
+      evaluateGate({
+        series: input,
+        champion: { name: 'champion', role: 'champion', scorer: champion },
+        candidates: [{ name: 'same', role: 'challenger', scorer: champion }],
+        labels: [],
+      });
+
+    // Act
+    const reports = [await judge(empty), await judge(short)];
+
+    // Assess
+    for (const report of reports) {
+      expect(report.verdict).toBe('reject');
+      expect(report.reasons).toEqual([
+        expect.stringMatching(/^same: anomalies injected into the holdout 0 vs 10/),
+      ]);
+    }
+  });
+
   it('accepts a challenger as good as the champion and rejects one that learned nothing, at an equal budget', async () => {
     // Act
     const report = await evaluateGate({
@@ -84,7 +108,7 @@ describe('the gate', () => {
   it('keeps the champion’s algorithm unless another one gains clearly more', async () => {
     // Act: two candidates with the same figures; the one of another family is listed first.
     const report = await evaluateGate({
-      series: series.slice(0, 3),
+      series,
       champion: { name: 'champion', role: 'champion', scorer: champion, algorithm: 'isolation-forest' },
       candidates: [
         { name: 'other', role: 'challenger', scorer: champion, algorithm: 'autoencoder' },
