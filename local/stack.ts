@@ -142,7 +142,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       kinesis.destroy();
       dynamodb.destroy();
     });
-    await Promise.all([
+    const terminal = { out, color };
+    // The alert path (five tables, four stand-ins) starts while the stream and the detector's tables are
+    // created: npm start's banner comes seconds sooner.
+    const [alerting] = await Promise.all([
+      options.alerting === false
+        ? undefined
+        : startLocalAlerting(dynamodb, terminal, options.alerting).then((started) => {
+            cleanup.push(() => started.stop());
+            return started;
+          }),
       createStream(kinesis, streamName, shardCount),
       createTable(dynamodb, stateTable, STATE_KEY_ATTRIBUTE),
       createTable(dynamodb, ledgerTable, LEDGER_KEY_ATTRIBUTE),
@@ -150,14 +159,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ]);
 
     const scores = new MemoryTimeSeriesStore();
-    const terminal = { out, color };
     const alerts = new TerminalTopic(terminal);
-    const alerting =
-      options.alerting === false ? undefined : await startLocalAlerting(dynamodb, terminal, options.alerting);
-    if (alerting) {
-      cleanup.push(() => alerting.stop());
-      alerts.subscribe((message) => alerting.publish(message));
-    }
+    if (alerting) alerts.subscribe((message) => alerting.publish(message));
     const publisher = new SnsAlertPublisher(
       alerts,
       new DynamoDbPublishLedger(dynamodb, { tableName: ledgerTable }),
