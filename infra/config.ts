@@ -24,6 +24,11 @@ import {
   translatorMappingEnvironment,
 } from './translator-environment.ts';
 
+/** The routing config deployed when `alertingConfig` names none: the shipped, documented example. */
+export const DEFAULT_ALERTING_CONFIG = 'config/alerting.example.yaml';
+/** The sender of alert email when `alertEmailFrom` is not set; an SES identity must own its domain. */
+export const DEFAULT_ALERT_EMAIL_FROM = 'Seismo <alerts@example.com>';
+
 /** Lambda's limit on all environment variables together is 4 KB; the settings travel in one of them. */
 const MAX_SETTINGS_BYTES = 3_072;
 
@@ -42,6 +47,8 @@ export const CONFIG_KEYS = [
   'allowInsecureInflux',
   'modelS3Uri',
   'detectionSettings',
+  'alertingConfig',
+  'alertEmailFrom',
   'ingestion',
   'mappingRules',
   'kafka',
@@ -215,6 +222,17 @@ const RawConfigSchema = z.object({
       error: `detectionSettings must be at most ${MAX_SETTINGS_BYTES} bytes as JSON (it travels in the detector's environment)`,
     })
     .optional(),
+  alertingConfig: z
+    .string({ error: 'alertingConfig must be the path of the routing config file' })
+    .min(1)
+    .default(DEFAULT_ALERTING_CONFIG),
+  alertEmailFrom: z
+    .string()
+    .regex(
+      /^(?:[^<>]*<)?[^\s@<>]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}>?$/,
+      'alertEmailFrom must be an address of an SES identity, e.g. "Seismo <alerts@example.com>"',
+    )
+    .default(DEFAULT_ALERT_EMAIL_FROM),
   ingestion: z.preprocess(fromCliObject, IngestionSchema).optional(),
   mappingRules: z
     .preprocess(
@@ -348,6 +366,12 @@ export interface SeismoConfig {
     /** Sensitivity, thresholds and per-series overrides (core/sensitivity.ts); the shipped defaults if absent. */
     readonly settings?: DetectionSettings;
   };
+  readonly alerting: {
+    /** The routing config file (validated when the config is loaded, see `loadDeployedAlertingConfig`). */
+    readonly configPath: string;
+    /** The From of alert email: an address of a verified SES identity. */
+    readonly emailFrom: string;
+  };
   readonly ingestion: IngestionConfig;
   /** How the translator (and Kafka's protocol records) map samples to events; the defaults when absent. */
   readonly mappingRules?: MappingRules;
@@ -399,6 +423,7 @@ function toConfig(raw: RawConfig): SeismoConfig {
       ...(raw.modelS3Uri === undefined ? {} : { modelS3Uri: raw.modelS3Uri }),
       ...(raw.detectionSettings === undefined ? {} : { settings: raw.detectionSettings }),
     },
+    alerting: { configPath: raw.alertingConfig, emailFrom: raw.alertEmailFrom },
     ingestion: {
       rateLimit: raw.ingestion?.rateLimit ?? DEFAULT_INGESTION.rateLimit,
       burstLimit: raw.ingestion?.burstLimit ?? DEFAULT_INGESTION.burstLimit,

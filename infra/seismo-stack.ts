@@ -2,8 +2,10 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import type { LayerBuildOptions } from '../layers/onnxruntime/build-layer.ts';
+import { loadDeployedAlertingConfig } from './alerting-config.ts';
 import type { SeismoConfig } from './config.ts';
 import { SeismoAlerting } from './constructs/alerting.ts';
+import { alertingOutputs } from './constructs/alerting-outputs.ts';
 import { DETECT_TIMEOUT, SeismoDetection } from './constructs/detection.ts';
 import { IngestSources } from './constructs/ingest-sources.ts';
 import { IngestionApi } from './constructs/ingestion-api.ts';
@@ -31,7 +33,7 @@ export class SeismoStack extends Stack {
   readonly ingest: SeismoStream;
   /** Tables and time-series store. */
   readonly storage: SeismoStorage;
-  /** The anomalies topic. */
+  /** The anomalies topic and alert delivery (router, escalator, ack handler, senders). */
   readonly alerting: SeismoAlerting;
   /** The detector function, its event source and queues. */
   readonly detection: SeismoDetection;
@@ -58,7 +60,11 @@ export class SeismoStack extends Stack {
       removalPolicy,
       stage: config.stage,
     });
-    this.alerting = new SeismoAlerting(this, 'alerting', { removalPolicy });
+    this.alerting = new SeismoAlerting(this, 'alerting', {
+      removalPolicy,
+      routing: loadDeployedAlertingConfig(config.alerting.configPath),
+      emailFrom: config.alerting.emailFrom,
+    });
     const onnx = new OnnxRuntimeLayer(
       this,
       'onnxruntime',
@@ -117,6 +123,16 @@ export class SeismoStack extends Stack {
         timeout: this.ingestion.translator.timeout ?? Duration.seconds(3),
       })
       .monitorTable(this.ingestion.seriesTable, 'series-table');
+    // Alert delivery never drops a notification silently: what fails for good lands in a dead-letter queue
+    // with its reason, and someone has to hear that it did.
+    this.observability
+      .monitorQueueMustStayEmpty(this.alerting.anomalies.deadLetters, 'alert-anomalies-dead-letters')
+      .monitorQueueMustStayEmpty(this.alerting.timerDeadLetters, 'alert-timer-dead-letters');
+    for (const [channel, { deadLetters }] of Object.entries(this.alerting.notifications.queues))
+      this.observability.monitorQueueMustStayEmpty(deadLetters, `alert-${channel}-dead-letters`);
+    this.observability.monitorFunction(this.alerting.router, 'alert-routing', {
+      timeout: this.alerting.router.timeout ?? Duration.seconds(3),
+    });
     // The drift alarm starts a retrain (an EventBridge rule); the people on call hear of it too.
     const ops = new SnsAction(this.observability.opsTopic);
     this.retraining.driftAlarm.addAlarmAction(ops);
@@ -159,6 +175,7 @@ export class SeismoStack extends Stack {
       value: this.detection.deadLetterQueue.queueUrl,
       description: 'Records the detector rejected, with the reason',
     });
+    alertingOutputs(this, this.alerting);
     const managedInflux = this.storage.timeseries.backend === 'influxdb' && this.storage.timeseries.managed;
     if (managedInflux) {
       new CfnOutput(this, 'influx-instance-arn', {

@@ -96,6 +96,11 @@ function banner(stack: LocalStack, seconds: number): string {
     `            x-api-key: ${stack.ingest.apiKey}   (Firehose access key: ${stack.ingest.firehoseAccessKey})`,
     `  Model     ${stack.modelVersion}; stack file ${relative(process.cwd(), DEFAULT_STACK_FILE) || DEFAULT_STACK_FILE}`,
     `  Learning  events archived under ${shortPath(LOCAL_LEARNING_DIR)}/archive; \`npx seismo retrain --local\` trains and promotes, the detector follows within 5 s`,
+    ...(stack.alerting
+      ? [
+          `  Alerts    ${stack.alerting.ackUrl}/  Slack stand-in messages with working buttons, timers, the clock; routing ${relative(process.cwd(), stack.alerting.configPath)}`,
+        ]
+      : []),
     '',
     'Send it data from another terminal, e.g. the sample with a CPU spike near its end:',
     `  npx seismo replay ${SAMPLE} --series demo`,

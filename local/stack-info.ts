@@ -29,6 +29,17 @@ export interface StackInfo {
   readonly startedAt: string;
   /** Process ids of the emulators, for `ps` and for tests that check nothing is left behind. */
   readonly emulatorPids: { readonly kinesis: number; readonly dynamodb: number };
+  /** The alert path: its page (and local Function URL) and tables, for `seismo silences|feedback|routes`. */
+  readonly alerting?: {
+    readonly ackUrl: string;
+    readonly tables: {
+      readonly state: string;
+      readonly log: string;
+      readonly control: string;
+      readonly feedback: string;
+      readonly transitions: string;
+    };
+  };
 }
 
 /** Thrown when the file exists but is not a stack description. */

@@ -17,6 +17,7 @@ import type { DetectionSettings } from '../core/sensitivity.ts';
 import { createDetectHandler, type DetectHandler } from '../functions/detect/detect-handler.ts';
 import { ModelWatcher } from '../functions/detect/model-watcher.ts';
 import { loadModel } from '../models/model-store.ts';
+import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } from './alerting-stack.ts';
 import { type Emulators, localDynamoDbClient, localKinesisClient, startEmulators } from './emulators.ts';
 import { type FailedBatch, KinesisEventSource, type KinesisEventSourceOptions } from './event-source.ts';
 import { startHttpApi } from './http-api.ts';
@@ -60,6 +61,8 @@ export interface LocalStackOptions {
   readonly emulators?: Emulators;
   /** Sensitivity, thresholds and per-series overrides of the detector; the shipped defaults by default. */
   readonly detectionSettings?: DetectionSettings;
+  /** The alert path (router, senders, stand-ins, scheduler, ack page); false leaves it out. */
+  readonly alerting?: LocalAlertingOptions | false;
   /** The ingestion API: its key (SEISMO_API_KEY, else a fresh one), series table and per-tenant series cap. */
   readonly ingest?: { readonly apiKey?: string; readonly seriesTable?: string; readonly seriesCap?: number };
   /**
@@ -101,6 +104,8 @@ export interface LocalStack {
   /** Records the handler kept failing, handed over by the event source after its retries. */
   readonly failedBatches: readonly FailedBatch[];
   readonly eventSource: KinesisEventSource;
+  /** The alert path behind the topic, unless the options left it out. */
+  readonly alerting: LocalAlerting | undefined;
   readonly ingest: LocalIngest;
   /** The detector: which models it serves now (`modelSet`) follows the registry when learning is on. */
   readonly detector: Detector;
@@ -137,7 +142,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       kinesis.destroy();
       dynamodb.destroy();
     });
-    await Promise.all([
+    const terminal = { out, color };
+    // The alert path (five tables, four stand-ins) starts while the stream and the detector's tables are
+    // created: npm start's banner comes seconds sooner.
+    const [alerting] = await Promise.all([
+      options.alerting === false
+        ? undefined
+        : startLocalAlerting(dynamodb, terminal, options.alerting).then((started) => {
+            cleanup.push(() => started.stop());
+            return started;
+          }),
       createStream(kinesis, streamName, shardCount),
       createTable(dynamodb, stateTable, STATE_KEY_ATTRIBUTE),
       createTable(dynamodb, ledgerTable, LEDGER_KEY_ATTRIBUTE),
@@ -145,8 +159,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ]);
 
     const scores = new MemoryTimeSeriesStore();
-    const terminal = { out, color };
     const alerts = new TerminalTopic(terminal);
+    if (alerting) alerts.subscribe((message) => alerting.publish(message));
     const publisher = new SnsAlertPublisher(
       alerts,
       new DynamoDbPublishLedger(dynamodb, { tableName: ledgerTable }),
@@ -236,6 +250,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deadLetters,
       failedBatches,
       eventSource,
+      alerting,
       ingest,
       detector,
       stop,
@@ -403,5 +418,6 @@ export function stackInfoOf(stack: LocalStack, pid = process.pid): StackInfo {
     httpUrl: stack.httpUrl,
     startedAt: new Date().toISOString(),
     emulatorPids: { kinesis: stack.emulators.kinesis.pid, dynamodb: stack.emulators.dynamodb.pid },
+    ...(stack.alerting && { alerting: { ackUrl: stack.alerting.ackUrl, tables: stack.alerting.tables } }),
   };
 }

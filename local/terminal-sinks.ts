@@ -32,8 +32,14 @@ type Style = keyof typeof ANSI;
  */
 export class TerminalTopic implements SnsPublishBatchClient {
   private readonly received: AlertMessage[] = [];
+  private readonly subscribers: ((message: AlertMessage) => void)[] = [];
 
   constructor(private readonly options: TerminalOptions) {}
+
+  /** Also delivers every message to `subscriber`, as an SNS subscription would (the local alert router's queue). */
+  subscribe(subscriber: (message: AlertMessage) => void): void {
+    this.subscribers.push(subscriber);
+  }
 
   async send(command: PublishBatchCommand): Promise<PublishBatchCommandOutput> {
     const entries = command.input.PublishBatchRequestEntries ?? [];
@@ -41,6 +47,7 @@ export class TerminalTopic implements SnsPublishBatchClient {
       const message = JSON.parse(entry.Message ?? '{}') as AlertMessage;
       this.options.out.write(`${formatTransition(message, this.options.color)}\n`);
       this.received.push(message);
+      for (const subscriber of this.subscribers) subscriber(message);
     }
     return {
       Successful: entries.map((entry) => ({ Id: entry.Id, MessageId: randomUUID() })),

@@ -89,7 +89,8 @@ const secretName = z
     error: 'looks like the secret itself: store it in Secrets Manager and give its name here',
   });
 
-const receiverSchema = z.discriminatedUnion('type', [
+/** zod schema of one receiver as configured (also what a channel message carries). */
+export const receiverSchema = z.discriminatedUnion('type', [
   z.strictObject({ name, type: z.literal('slack'), channel: z.string().min(1).max(80) }),
   z.strictObject({
     name,

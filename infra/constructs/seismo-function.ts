@@ -205,11 +205,20 @@ export class SeismoFunction extends NodejsFunction {
 
   /** Grants reading a Secrets Manager secret's value (and decrypting it) and puts its ARN in `envName`. */
   bindSecret(secret: ISecret, envName: string): this {
+    this.allowSecret(secret);
+    this.addEnvironment(envName, secret.secretArn);
+    return this;
+  }
+
+  /**
+   * Grants reading a secret's value (and decrypting it through Secrets Manager) without naming it in the
+   * environment: for secrets the code finds by the name a config gives (a webhook receiver's signing secret).
+   */
+  allowSecret(secret: ISecret): this {
     this.addToRolePolicy(
       new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
     );
     if (secret.encryptionKey) this.allowKey(secret.encryptionKey, ['kms:Decrypt'], 'secretsmanager');
-    this.addEnvironment(envName, secret.secretArn);
     return this;
   }
 
@@ -247,8 +256,12 @@ export class SeismoFunction extends NodejsFunction {
     return this;
   }
 
-  /** `sqs:SendMessage` on a queue and, if it is encrypted, what a producer needs of its key. */
-  private allowSending(queue: IQueue): void {
+  /**
+   * `sqs:SendMessage` on a queue and, if it is encrypted, exactly what a producer needs of its key (not
+   * CDK's `grantSendMessages`, which brings `kms:ReEncrypt*` and `kms:GenerateDataKey*`): for a queue the
+   * function, or Lambda on its behalf (an asynchronous invocation's on-failure destination), sends to.
+   */
+  allowSending(queue: IQueue): void {
     this.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     if (queue.encryptionMasterKey)
       this.allowKey(queue.encryptionMasterKey, ['kms:GenerateDataKey', 'kms:Decrypt']);

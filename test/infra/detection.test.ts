@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { functionEnv, INFLUX_CONTEXT, synthSeismo } from './support.ts';
+import { functionEnv, INFLUX_CONTEXT, logicalIds, synthSeismo } from './support.ts';
 
 const ref = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}`) });
 const arnOf = (prefix: string) => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] });
@@ -28,7 +28,7 @@ describe('SeismoDetection', () => {
 
   it('sets every environment variable the detector reads (Timestream backend)', () => {
     // Act
-    const env = functionEnv(template);
+    const env = functionEnv(template, 'detectiondetect');
 
     // Assess
     expect(env).toMatchObject({
@@ -54,7 +54,7 @@ describe('SeismoDetection', () => {
 
   it('consumes the stream with bounded retries, bisection, partial batch responses and an on-failure queue', () => {
     // Assess
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    expect(logicalIds(template, 'AWS::Lambda::EventSourceMapping', 'detection')).toHaveLength(1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf('ingestevents'),
       StartingPosition: 'TRIM_HORIZON',
@@ -70,20 +70,31 @@ describe('SeismoDetection', () => {
   });
 
   it('encrypts both queues with KMS and denies them plain HTTP', () => {
+    // Act
+    const queues = template.findResources('AWS::SQS::Queue');
+    const policies = template.findResources('AWS::SQS::QueuePolicy');
+    const ours = logicalIds(template, 'AWS::SQS::Queue', 'detection');
+
     // Assess
-    template.resourceCountIs('AWS::SQS::Queue', 2);
-    template.allResourcesProperties('AWS::SQS::Queue', {
-      KmsMasterKeyId: arnOf('detectionqueueskey'),
-      MessageRetentionPeriod: 1209600,
-    });
-    template.resourceCountIs('AWS::SQS::QueuePolicy', 2);
-    template.allResourcesProperties('AWS::SQS::QueuePolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    expect(ours).toHaveLength(2);
+    for (const id of ours) {
+      expect(queues[id]?.Properties).toMatchObject({
+        KmsMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^detectionqueueskey/), 'Arn'] },
+        MessageRetentionPeriod: 1209600,
+      });
+    }
+    const ourPolicies = logicalIds(template, 'AWS::SQS::QueuePolicy', 'detection');
+    expect(ourPolicies).toHaveLength(2);
+    for (const id of ourPolicies) {
+      expect(policies[id]?.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
-      },
-    });
+      );
+    }
   });
 
   it('grants what the bindings promise (tables, topic, queue, Timestream, stream) with no managed policy', () => {
@@ -118,7 +129,7 @@ describe('SeismoDetection with the InfluxDB backend and a model URI', () => {
 
   it('passes InfluxDB settings and the token secret instead of Timestream names', () => {
     // Act
-    const env = functionEnv(template);
+    const env = functionEnv(template, 'detectiondetect');
 
     // Assess
     expect(env).toMatchObject({
@@ -161,8 +172,11 @@ describe('SeismoDetection with an http:// InfluxDB for local development', () =>
     const influx = { ...INFLUX_CONTEXT.influx, url: 'http://127.0.0.1:8086' };
 
     // Act
-    const local = functionEnv(synthSeismo({ ...INFLUX_CONTEXT, influx, allowInsecureInflux: true }).template);
-    const deployed = functionEnv(synthSeismo(INFLUX_CONTEXT).template);
+    const local = functionEnv(
+      synthSeismo({ ...INFLUX_CONTEXT, influx, allowInsecureInflux: true }).template,
+      'detectiondetect',
+    );
+    const deployed = functionEnv(synthSeismo(INFLUX_CONTEXT).template, 'detectiondetect');
 
     // Assess
     expect(local).toMatchObject({ INFLUX_URL: 'http://127.0.0.1:8086', SEISMO_ALLOW_INSECURE_INFLUX: '1' });

@@ -14,7 +14,7 @@ import { loadConfig } from '../../infra/config.ts';
 import { DETECT_LEDGER_TABLE_ACTIONS, DETECT_STATE_TABLE_ACTIONS } from '../../infra/constructs/detection.ts';
 import { STREAM_POLLING_ACTIONS } from '../../infra/constructs/seismo-function.ts';
 import { SeismoStack } from '../../infra/seismo-stack.ts';
-import { INFLUX_CONTEXT, synthSeismo, testApp } from './support.ts';
+import { INFLUX_CONTEXT, logicalIds, synthSeismo, testApp } from './support.ts';
 
 /** One allow statement of the detector's role, with resources named by logical id (or "*"). */
 interface Grant {
@@ -180,7 +180,7 @@ describe("the detector's permission checks", () => {
     const { template } = synthSeismo();
 
     // Assess: a replaced mapping would start again from TRIM_HORIZON and re-read the stream.
-    expect(Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'))).toEqual([
+    expect(logicalIds(template, 'AWS::Lambda::EventSourceMapping', 'detection')).toEqual([
       'detectiondetectKinesisEventSourceseismodevingesteventsD937FB1C80CD7C54',
     ]);
   });

@@ -93,7 +93,10 @@ describe('SeismoObservability in the stack', () => {
 
     // Act
     const loss = alarm(template, 'detector-Iterator-Age-Max-DataLoss');
-    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as Resource;
+    // The detector's is the one mapping that reads a stream (the alerting functions read queues).
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find(
+      (m) => (m as Resource).Properties.StartingPosition !== undefined,
+    ) as Resource;
     const stream = Object.values(template.findResources('AWS::Kinesis::Stream'))[0] as Resource;
 
     // Assess

@@ -48,18 +48,27 @@ export const INFLUX_CONTEXT = {
 };
 
 /**
- * The environment variables of the only Lambda function in a template, or of the detector in a whole stack
- * (which also has the translator); fails if that is not exactly one function.
+ * The environment variables of one Lambda function in a template: the one whose logical id starts with
+ * `logicalIdPrefix`, else the only one, else the detector in a whole stack (which has many); fails unless
+ * exactly one matches.
  */
-export function functionEnv(template: Template): Record<string, unknown> {
-  const all = Object.values(template.findResources('AWS::Lambda::Function'));
-  const fns =
-    all.length === 1
-      ? all
-      : all.filter((fn) =>
-          String((fn.Properties as { Description?: string }).Description).startsWith('Seismo detector'),
-        );
+export function functionEnv(template: Template, logicalIdPrefix?: string): Record<string, unknown> {
+  const all = Object.entries(template.findResources('AWS::Lambda::Function'));
+  const fns = (
+    logicalIdPrefix !== undefined
+      ? all.filter(([id]) => id.startsWith(logicalIdPrefix))
+      : all.length === 1
+        ? all
+        : all.filter(([, fn]) =>
+            String((fn.Properties as { Description?: string }).Description).startsWith('Seismo detector'),
+          )
+  ).map(([, fn]) => fn);
   if (fns.length !== 1) throw new Error(`expected one (detector) function, found ${fns.length}`);
   const props = fns[0]?.Properties as { Environment?: { Variables?: Record<string, unknown> } } | undefined;
   return props?.Environment?.Variables ?? {};
+}
+
+/** Logical ids of the resources of `type` whose logical id starts with `prefix`. */
+export function logicalIds(template: Template, type: string, prefix: string): string[] {
+  return Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
 }

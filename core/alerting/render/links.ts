@@ -36,6 +36,7 @@ const actionValueSchema = z.object({
   a: z.enum(ALERT_ACTIONS),
   i: z.string().regex(/^inc-[0-9a-f]{24}$/),
   r: z.number().int().min(0),
+  k: z.string().min(1).max(256).optional(),
 });
 
 /** What a button asks for: the action, the incident, and the revision the person was looking at. */
@@ -43,6 +44,11 @@ export interface ActionValue {
   readonly action: AlertAction;
   readonly incidentId: string;
   readonly revision: number;
+  /**
+   * The incident's state key (`incidentStateKey(routeId, groupKey)`), so the ack handler reads the one item
+   * that holds it without an index. Slack signs every interaction, so a value cannot be forged.
+   */
+  readonly stateKey?: string;
 }
 
 /** Thrown for a button value that is not one of ours (or was tampered with). */
@@ -52,7 +58,13 @@ export class InvalidActionValueError extends Error {
 
 /** The button `value` (compact JSON, far below Slack's 2,000 characters). */
 export function encodeActionValue(value: ActionValue): string {
-  return JSON.stringify({ v: 1, a: value.action, i: value.incidentId, r: value.revision });
+  return JSON.stringify({
+    v: 1,
+    a: value.action,
+    i: value.incidentId,
+    r: value.revision,
+    ...(value.stateKey !== undefined && { k: value.stateKey }),
+  });
 }
 
 /** Parses a button `value` back; throws {@link InvalidActionValueError} for anything else. */
@@ -68,7 +80,8 @@ export function parseActionValue(text: string): ActionValue {
     throw new InvalidActionValueError(
       `button value is not a Seismo action: ${parsed.error.issues[0]?.message}`,
     );
-  return { action: parsed.data.a, incidentId: parsed.data.i, revision: parsed.data.r };
+  const { a, i, r, k } = parsed.data;
+  return { action: a, incidentId: i, revision: r, ...(k !== undefined && { stateKey: k }) };
 }
 
 /** Fills a URL template (`{series}`, `{channel}`, `{incidentId}`, `{episodeId}`), URL-encoding each value. */

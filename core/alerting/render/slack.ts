@@ -1,5 +1,6 @@
 import type { IncidentNotification, MemberSnapshot, Notification } from '../incident-types.ts';
 import { formatMatcher } from '../matchers.ts';
+import { incidentStateKey } from '../routing.ts';
 import {
   describeFeature,
   formatDuration,
@@ -113,8 +114,9 @@ function packLines(lines: readonly string[], max: number): string[] {
 
 function buttons(n: IncidentNotification, links: AlertLinks): ButtonElement[] {
   const inc = n.incident;
+  const stateKey = incidentStateKey(inc.routeId, inc.groupKey);
   const value = (action: 'ack' | 'silence-1h' | 'not-anomaly') =>
-    encodeActionValue({ action, incidentId: inc.id, revision: n.revision });
+    encodeActionValue({ action, incidentId: inc.id, revision: n.revision, stateKey });
   const plain = (text: string) => ({ type: 'plain_text' as const, text });
   const out: ButtonElement[] = [];
   if (inc.status === 'firing') {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseActionValue, SLACK_ACTION_IDS } from '../../../../core/alerting/render/links.ts';
 import { renderSlack, SLACK_MAX_MEMBER_LINES } from '../../../../core/alerting/render/slack.ts';
 import { type SlackBlock, slackLimitViolations } from '../../../../core/alerting/render/slack-blocks.ts';
+import { incidentStateKey } from '../../../../core/alerting/routing.ts';
 import { hostile, sample } from './render-fixtures.ts';
 
 const actionIds = (blocks: readonly SlackBlock[]) =>
@@ -38,6 +39,7 @@ describe('renderSlack', () => {
       action: 'ack',
       incidentId: n.incident.id,
       revision: n.revision,
+      stateKey: incidentStateKey(n.incident.routeId, n.incident.groupKey),
     });
     expect(() => parseActionValue('{"v":1,"a":"delete","i":"x","r":1}')).toThrow(/not a Seismo action/);
   });
