@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbControlStore } from '../../adapters/alerting/dynamodb-control-store.ts';
+import { DynamoDbFeedbackStore } from '../../adapters/alerting/dynamodb-feedback-store.ts';
+import { DynamoDbTransitionLog } from '../../adapters/alerting/dynamodb-transition-log.ts';
 import { main } from '../../cli/main.ts';
 import { isSilenced, type Silence } from '../../core/alerting/silences.ts';
 import { createAlertingTables, LOCAL_ALERTING_TABLES } from '../../local/alerting-tables.ts';
 import { type Emulator, localDynamoDbClient, startDynalite } from '../../local/emulators.ts';
 import { writeStackInfo } from '../../local/stack-info.ts';
 import { memoryIo } from '../cli/support.ts';
+import { transition } from '../core/alerting/fixtures.ts';
 
 async function run(...argv: string[]) {
   const { io, stdout, stderr } = memoryIo();
@@ -36,7 +39,7 @@ async function writeStack(file: string, dynamodbEndpoint: string, alerting: bool
   );
 }
 
-describe('seismo silences on the local stack (dynalite)', () => {
+describe('seismo silences and alerts label on the local stack (dynalite)', () => {
   let dynalite: Emulator;
   let client: DynamoDBClient;
   let dir: string;
@@ -96,6 +99,47 @@ describe('seismo silences on the local stack (dynalite)', () => {
     expect(expired.stdout).toMatch(new RegExp(`^${silence.id}: expired at `));
     expect(silencedAfterExpire).toBe(false);
     expect(JSON.parse(listedAfter.stdout)).toEqual([]);
+  });
+
+  it('alerts label stores a feedback label the store reads back, for an episode the router recorded', async () => {
+    // Prepare
+    vi.stubEnv('SEISMO_STACK_FILE', stackFile);
+    for (const kind of ['TRANSITIONS', 'FEEDBACK', 'CONTROL']) vi.stubEnv(`SEISMO_ALERT_${kind}_TABLE`, '');
+    const started = Date.now() - 3_600_000;
+    const opened = transition({ episodeId: 'ep-local', startedAt: started, lastSeenAt: started });
+    const log = new DynamoDbTransitionLog(client, { tableName: LOCAL_ALERTING_TABLES.transitions });
+    await log.record(opened, started);
+    await log.record({ ...opened, kind: 'resolved', lastSeenAt: started + 60_000 }, started + 60_000);
+    const feedback = new DynamoDbFeedbackStore(client, { tableName: LOCAL_ALERTING_TABLES.feedback });
+    const store = new DynamoDbControlStore(client, { tableName: LOCAL_ALERTING_TABLES.control });
+
+    // Act
+    const r = await run(
+      'alerts',
+      'label',
+      'ep-local',
+      '--not-anomaly',
+      '--silence-for-a-day',
+      '--who',
+      'ana',
+    );
+
+    // Assess
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await feedback.list('ep-local')).toEqual([
+      expect.objectContaining({
+        episodeId: 'ep-local',
+        who: 'ana',
+        series: opened.series,
+        from: started,
+        to: started + 60_000,
+        via: 'cli',
+        silenceForADay: true,
+      }),
+    ]);
+    const labels = { series: opened.series, channel: opened.channel, severity: 'warning', kind: 'opened' };
+    expect(isSilenced(await store.silences(), labels, Date.now())).toBe(true);
   });
 
   it('says so (exit 1) when no stack runs, or the stack runs without the alert path', async () => {
