@@ -46,6 +46,8 @@ export interface AlertTable {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly description: string;
+  /** The local stack's (dynalite), not a deployed one. */
+  readonly local: boolean;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function resolveAlertTable(
       client: new DynamoDBClient(region ? { region } : {}),
       tableName: table,
       description: `table ${table}${region ? ` (${region})` : ''}`,
+      local: false,
     };
   }
   const file = env.SEISMO_STACK_FILE ?? DEFAULT_STACK_FILE;
@@ -86,6 +89,7 @@ export async function resolveAlertTable(
     client: localDynamoDbClient(info.dynamodbEndpoint, info.region),
     tableName,
     description: `local table ${tableName} at ${info.dynamodbEndpoint}`,
+    local: true,
   };
 }
 

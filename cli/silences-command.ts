@@ -11,6 +11,7 @@ import {
 import { formatInstant } from '../core/alerting/render/format.ts';
 import { createSilence, type Silence, silenceActive, silenceSchema } from '../core/alerting/silences.ts';
 import { SilenceService } from '../functions/alerting/silence-service.ts';
+import { REMINDER_USAGE, reminderScheduler } from './alert-reminders.ts';
 import {
   ALERT_TABLE_OPTIONS,
   type AlertTable,
@@ -33,6 +34,7 @@ seismo silences create MATCHER... --comment TEXT (--for DURATION | --until ISO) 
   --start ISO          when it starts; default: now
   --for DURATION       how long, e.g. 2h, 90m, 30d
   --until ISO          when it ends, instead of --for
+  --remind-before D    when the reminder goes out before the end; default: 15m (needs Reminders below)
   Recurring: with any of these the silence holds only inside the window (and between start and end):
   --weekdays LIST      e.g. sunday, or saturday,sunday, or monday:friday
   --times-of-day T     HH:MM-HH:MM, end exclusive (24:00 allowed); comma-separate several
@@ -50,7 +52,8 @@ Common options:
   --json               machine-readable output
   -h, --help           show this help
 
-${alertTableUsage('control')}`;
+${alertTableUsage('control')}
+${REMINDER_USAGE}`;
 
 const OPTIONS = {
   ...ALERT_TABLE_OPTIONS,
@@ -59,6 +62,7 @@ const OPTIONS = {
   start: { type: 'string' },
   for: { type: 'string' },
   until: { type: 'string' },
+  'remind-before': { type: 'string' },
   weekdays: { type: 'string' },
   'times-of-day': { type: 'string', multiple: true },
   'days-of-month': { type: 'string' },
@@ -245,16 +249,30 @@ export const silencesCommand: Command = {
     const now = Date.now();
     switch (sub) {
       case 'create': {
-        const silence = silenceFromFlags(rest, values, now);
+        const planned = silenceFromFlags(rest, values, now);
         const table = await resolveAlertTable('control', values);
+        const scheduler = table.local ? undefined : reminderScheduler(process.env, values.region);
+        if (values['remind-before'] !== undefined && !scheduler)
+          throw new UsageError(
+            `--remind-before needs the deployed stack's scheduler (see "seismo silences --help": Reminders)`,
+          );
+        const remindBefore = duration('--remind-before', values['remind-before'] ?? '15m');
+        // Stored on the silence: the escalator judges the timer by the silence's own value, not its config's.
+        const silence = scheduler ? { ...planned, remindBefore } : planned;
         const store = new DynamoDbControlStore(table.client, { tableName: table.tableName });
-        // The CLI reaches no scheduler: the silence holds, but its reminder is not planned (said below).
-        await guarded(table, () => new SilenceService(store, undefined, 0).create(silence, now));
-        if (values.json) io.stdout.write(json(silence));
+        const { reminder } = await guarded(table, () =>
+          new SilenceService(store, scheduler, remindBefore).create(silence, now),
+        );
+        const reminderAt = reminder ? silence.endsAt - remindBefore : null;
+        if (values.json) io.stdout.write(json({ ...silence, reminderAt }));
         else
           io.stdout.write(
             `created in ${table.description}:\n${silenceText(silence, now)}` +
-              '  (no reminder is planned for a silence made from the command line)\n',
+              (reminderAt !== null
+                ? `  reminder at ${formatInstant(reminderAt)}\n`
+                : scheduler
+                  ? '  no reminder: the silence ends too soon for one\n'
+                  : '  no reminder is planned: the command reaches no scheduler (see "Reminders" in --help)\n'),
           );
         return 0;
       }
@@ -280,7 +298,10 @@ export const silencesCommand: Command = {
         if (rest.length === 0) throw new UsageError('silences expire needs the ID of each silence to end');
         const table = await resolveAlertTable('control', values);
         const store = new DynamoDbControlStore(table.client, { tableName: table.tableName });
-        const service = new SilenceService(store, undefined, 0);
+        // A reminder still planned is deleted; with another remindBefore in the deployed config than the 15 min
+        // assumed here the name misses, and the reminder, when due, finds the silence ended and says nothing.
+        const scheduler = table.local ? undefined : reminderScheduler(process.env, values.region);
+        const service = new SilenceService(store, scheduler, 15 * 60_000);
         const results: {
           id: string;
           outcome: 'expired' | 'already ended' | 'not found';

@@ -5,11 +5,13 @@ import {
   QueryCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
+import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.ts';
-import { createSilence, type Silence } from '../../core/alerting/silences.ts';
+import { timerId } from '../../core/alerting/incident-core.ts';
+import { createSilence, type Silence, silenceReminderTimer } from '../../core/alerting/silences.ts';
 import { inRecurrence } from '../../core/alerting/time-intervals.ts';
 import { memoryIo } from './support.ts';
 
@@ -49,6 +51,7 @@ function silence(fields: Partial<Silence> = {}): Silence {
 
 describe('seismo silences against a deployed control table', () => {
   const dynamodb = mockClient(DynamoDBClient);
+  const scheduler = mockClient(SchedulerClient);
 
   beforeEach(() => {
     vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
@@ -57,10 +60,14 @@ describe('seismo silences against a deployed control table', () => {
   });
   afterEach(() => {
     dynamodb.reset();
+    scheduler.reset();
     vi.useRealTimers();
     vi.unstubAllEnvs();
   });
-  afterAll(() => dynamodb.restore());
+  afterAll(() => {
+    dynamodb.restore();
+    scheduler.restore();
+  });
 
   it('create stores the silence with its matchers, author and comment', async () => {
     // Prepare
@@ -84,7 +91,9 @@ describe('seismo silences against a deployed control table', () => {
     // Assess
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as Silence;
+    const { reminderAt, ...out } = JSON.parse(r.stdout) as Silence & { reminderAt: number | null };
+    // No scheduler settings in the environment: no reminder, and none promised.
+    expect(reminderAt).toBeNull();
     expect(out).toMatchObject({
       matchers: [
         { name: 'series', op: '=', value: 'checkout/latency' },
@@ -238,6 +247,92 @@ describe('seismo silences against a deployed control table', () => {
     expect(dynamodb).toReceiveCommandTimes(PutItemCommand, 1);
     const body = JSON.parse(dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input.Item?.body?.S ?? '');
     expect(body).toMatchObject({ id: active.id, endsAt: NOW, author: 'ana' });
+  });
+
+  it('with the scheduler settings, plans the reminder and stores the remindBefore it was planned with', async () => {
+    // Prepare
+    vi.stubEnv('SEISMO_ALERT_SCHEDULE_GROUP', 'seismo-alert-timers');
+    vi.stubEnv('SEISMO_ALERT_TIMER_FUNCTION_ARN', 'arn:aws:lambda:eu-west-1:1:function:escalator');
+    vi.stubEnv('SEISMO_ALERT_SCHEDULER_ROLE_ARN', 'arn:aws:iam::1:role/scheduler');
+    vi.stubEnv('SEISMO_ALERT_TIMER_DEAD_LETTER_ARN', 'arn:aws:sqs:eu-west-1:1:timer-dlq');
+    dynamodb.on(PutItemCommand).resolves({});
+    scheduler.on(CreateScheduleCommand).resolves({});
+
+    // Act
+    const r = await run(
+      'silences',
+      'create',
+      'series="a"',
+      '--for',
+      '2h',
+      '--remind-before',
+      '30m',
+      '--comment',
+      'x',
+      '--json',
+    );
+
+    // Assess
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Silence & { reminderAt: number };
+    expect(out.remindBefore).toBe(30 * 60_000);
+    expect(out.reminderAt).toBe(NOW + 90 * 60_000);
+    expect(scheduler).toReceiveCommandWith(CreateScheduleCommand, {
+      GroupName: 'seismo-alert-timers',
+      ScheduleExpression: 'at(2026-11-30T13:30:00)',
+    });
+    const body = JSON.parse(dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input.Item?.body?.S ?? '');
+    expect(body.remindBefore).toBe(30 * 60_000);
+  });
+
+  it('expire with the scheduler settings deletes the reminder still planned', async () => {
+    // Prepare
+    for (const [name, value] of Object.entries({
+      SEISMO_ALERT_SCHEDULE_GROUP: 'seismo-alert-timers',
+      SEISMO_ALERT_TIMER_FUNCTION_ARN: 'arn:f',
+      SEISMO_ALERT_SCHEDULER_ROLE_ARN: 'arn:r',
+      SEISMO_ALERT_TIMER_DEAD_LETTER_ARN: 'arn:q',
+    }))
+      vi.stubEnv(name, value);
+    const active = silence({ remindBefore: 10 * 60_000 });
+    dynamodb.on(GetItemCommand).resolves({ Item: stored(active) });
+    dynamodb.on(PutItemCommand).resolves({});
+    scheduler.on(DeleteScheduleCommand).resolves({});
+
+    // Act
+    const r = await run('silences', 'expire', active.id);
+
+    // Assess
+    expect(r.code).toBe(0);
+    const reminder = silenceReminderTimer(active, 0, Number.NEGATIVE_INFINITY);
+    if (!reminder) throw new Error('the fixture silence has no reminder');
+    expect(scheduler).toReceiveCommandWith(DeleteScheduleCommand, {
+      Name: timerId(reminder),
+      GroupName: 'seismo-alert-timers',
+    });
+  });
+
+  it('half the scheduler settings, or --remind-before without them, is a usage error', async () => {
+    // Act
+    const noScheduler = await run(
+      'silences',
+      'create',
+      'series="a"',
+      '--for',
+      '2h',
+      '--remind-before',
+      '5m',
+      '--comment',
+      'x',
+    );
+    vi.stubEnv('SEISMO_ALERT_SCHEDULE_GROUP', 'seismo-alert-timers');
+    const half = await run('silences', 'create', 'series="a"', '--for', '2h', '--comment', 'x');
+
+    // Assess
+    expect(noScheduler.code).toBe(2);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/missing SEISMO_ALERT_TIMER_FUNCTION_ARN, SEISMO_ALERT_SCHEDULER_ROLE_ARN/);
+    expect(dynamodb).not.toReceiveCommand(PutItemCommand);
   });
 
   it('a table that does not exist is a clear error (exit 1), not a stack trace', async () => {
