@@ -7,6 +7,7 @@ import { replayCommand } from './replay-command.ts';
 import { retrainCommand } from './retrain-command.ts';
 import { routesCommand } from './routes-command.ts';
 import { scoreCommand } from './score-command.ts';
+import { silencesCommand } from './silences-command.ts';
 
 /** Every `seismo` subcommand; adding one is one line here. */
 export const COMMANDS: readonly Command[] = [
@@ -14,6 +15,7 @@ export const COMMANDS: readonly Command[] = [
   replayCommand,
   routesCommand,
   alertsCommand,
+  silencesCommand,
   modelsCommand,
   retrainCommand,
 ];
