@@ -5,6 +5,7 @@ import { renderSlack } from '../core/alerting/render/slack.ts';
 import { renderWebhook } from '../core/alerting/render/webhook.ts';
 import { sampleLinks, sampleNotification } from './alert-samples.ts';
 import { loadCliConfig } from './alerting-config.ts';
+import { LABEL_USAGE, runLabel } from './alerts-label.ts';
 import { type Command, parseOptions, UsageError } from './command.ts';
 
 const CHANNELS = ['slack', 'email', 'webhook', 'pagerduty'] as const;
@@ -16,12 +17,11 @@ const KINDS: readonly IncidentNotificationKind[] = [
   'resolved',
 ];
 
-const USAGE = `Usage: seismo alerts preview [options]
+const USAGE = `Usage: seismo alerts <preview|label> [options]
 
-Renders the message each channel would send for a sample episode (a latency spike on
-checkout/latency), made by the real incident reducer under the route the sample reaches in the config.
-
-Options:
+seismo alerts preview [options]
+  Renders the message each channel would send for a sample episode (a latency spike on
+  checkout/latency), made by the real incident reducer under the route the sample reaches in the config.
   --channel NAME   slack, email, webhook or pagerduty; default: all four
   --kind KIND      ${KINDS.join(', ')}; default: opened
   --members N      series in the sample incident (a group); default: 1
@@ -29,7 +29,8 @@ Options:
   --config FILE    routing config; default: $SEISMO_ALERTING_CONFIG, else config/alerting.yaml,
                    else the example config/alerting.example.yaml
   -h, --help       show this help
-`;
+
+${LABEL_USAGE}`;
 
 const OPTIONS = {
   channel: { type: 'string' },
@@ -40,12 +41,17 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** `seismo alerts preview`: what Slack, email, a webhook and PagerDuty would get for a sample episode. */
+/**
+ * `seismo alerts preview`: what Slack, email, a webhook and PagerDuty would get for a sample episode;
+ * `seismo alerts label`: feedback labels for retraining.
+ */
 export const alertsCommand: Command = {
   name: 'alerts',
-  summary: 'preview the message each alert channel sends for a sample episode',
+  summary: 'preview the message each alert channel sends; label episodes (not an anomaly)',
   usage: USAGE,
   async run(args, io) {
+    // label takes its own options; parsing it with preview's would refuse them.
+    if (args[0] === 'label') return runLabel(args.slice(1), io);
     const { values, positionals } = parseOptions('alerts', args, OPTIONS);
     if (values.help) {
       io.stdout.write(USAGE);
@@ -53,7 +59,7 @@ export const alertsCommand: Command = {
     }
     const [sub, ...extra] = positionals;
     if (sub !== 'preview' || extra.length > 0) {
-      throw new UsageError(`alerts has one subcommand: preview (see "seismo alerts --help")`);
+      throw new UsageError(`alerts has two subcommands: preview and label (see "seismo alerts --help")`);
     }
     const channels = values.channel === undefined ? CHANNELS : [values.channel];
     for (const c of channels) {

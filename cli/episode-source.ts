@@ -1,15 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { DynamoDbTransitionLog } from '../adapters/alerting/dynamodb-transition-log.ts';
 import {
   type AlertTransition,
   InvalidTransitionError,
   parseAlertTransition,
 } from '../core/alerting/alert-transition.ts';
+import type { AlertTable } from './alert-tables.ts';
 import { CliError } from './command.ts';
 
 /**
- * Where `seismo routes replay` reads past episode transitions from. A JSON Lines file today; the DynamoDB
- * episode table is another implementation of the same interface (read a time window, yield transitions).
+ * Where `seismo routes replay` reads past episode transitions from: a JSON Lines file, or the transitions
+ * table the router records every transition in (deployed or local), through the same interface.
  */
 
 /** A time window in epoch ms, `from` inclusive, `to` exclusive, on the transition's last point seen. */
@@ -86,4 +88,21 @@ function unwrapSns(line: string): unknown {
     if (typeof message === 'string') return message;
   }
   return json;
+}
+
+/** The transitions table the router writes (one Query per UTC day of the window). */
+export class TableEpisodeSource implements EpisodeSource {
+  private readonly log: DynamoDbTransitionLog;
+
+  constructor(readonly table: AlertTable) {
+    this.log = new DynamoDbTransitionLog(table.client, { tableName: table.tableName });
+  }
+
+  get description(): string {
+    return this.table.description;
+  }
+
+  read(window: ReplayWindow, skipped: (record: SkippedRecord) => void): AsyncIterable<AlertTransition> {
+    return this.log.read(window.from, window.to, skipped);
+  }
 }

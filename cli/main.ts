@@ -8,6 +8,7 @@ import { retrainCommand } from './retrain-command.ts';
 import { routesCommand } from './routes-command.ts';
 import { scoreCommand } from './score-command.ts';
 import { sendCommand } from './send-command.ts';
+import { silencesCommand } from './silences-command.ts';
 
 /** Every `seismo` subcommand; adding one is one line here. */
 export const COMMANDS: readonly Command[] = [
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   sendCommand,
   routesCommand,
   alertsCommand,
+  silencesCommand,
   modelsCommand,
   retrainCommand,
 ];

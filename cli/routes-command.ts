@@ -1,8 +1,14 @@
 import { alertingConfigJsonSchema } from '../core/alerting/config-schema.ts';
 import { parseDuration } from '../core/alerting/durations.ts';
+import { ALERT_TABLE_OPTIONS, resolveAlertTable, tableError } from './alert-tables.ts';
 import { loadCliConfig } from './alerting-config.ts';
-import { type Command, parseOptions, UsageError } from './command.ts';
-import { JsonLinesEpisodeSource, type SkippedRecord } from './episode-source.ts';
+import { CliError, type Command, parseOptions, UsageError } from './command.ts';
+import {
+  type EpisodeSource,
+  JsonLinesEpisodeSource,
+  type SkippedRecord,
+  TableEpisodeSource,
+} from './episode-source.ts';
 import { replayEpisodes, replayReport, skippedNote } from './routes-replay.ts';
 import { queryTransition, routesTestReport } from './routes-test.ts';
 
@@ -20,10 +26,14 @@ seismo routes test --series NAME --severity warning|critical [options]
   --kind KIND          opened, escalated or resolved; default: opened
   --at ISO             also say whether each route is muted by its time intervals at that instant
 
-seismo routes replay --from-file FILE.jsonl [--since 7d] [--until ISO] [options]
+seismo routes replay [--since 7d] [--until ISO] [--from-file FILE.jsonl | --table NAME | --local] [options]
   Runs stored episode transitions of a past window through the config on a virtual clock and prints
-  what each receiver would have got (nobody acknowledges during a replay).
+  what each receiver would have got (nobody acknowledges during a replay). Reads the transitions table
+  the router records (the deployed one, or the local stack's), or a file.
   --from-file FILE     JSON Lines of transitions (SNS message bodies, or whole SNS notifications)
+  --table NAME         the deployed transitions table (stack output alert-transitions-table;
+                       env SEISMO_ALERT_TRANSITIONS_TABLE); --region NAME its region
+  --local              the table of the stack "npm start" runs (the default without a file, --table or env)
   --since DURATION     window length before --until; default: 7d
   --until ISO          end of the window; default: now
   --verbose            list every notification
@@ -38,6 +48,7 @@ Common options:
 `;
 
 const OPTIONS = {
+  ...ALERT_TABLE_OPTIONS,
   config: { type: 'string' },
   series: { type: 'string' },
   severity: { type: 'string' },
@@ -98,21 +109,28 @@ export const routesCommand: Command = {
       }
       case 'replay': {
         const file = values['from-file'];
-        if (file === undefined)
-          throw new UsageError('routes replay needs --from-file FILE.jsonl (stored episodes)');
+        if (file !== undefined && (values.table !== undefined || values.local))
+          throw new UsageError('--from-file and --table/--local name different sources: give one');
         const since = parseDuration(values.since ?? '7d');
         if (since === undefined)
           throw new UsageError(`--since must be a duration such as 7d or 12h (got "${values.since}")`);
         const to = values.until === undefined ? Date.now() : instant('--until', values.until);
         const window = { from: to - since, to };
         const { config, path } = await loadCliConfig(values.config, io);
+        const table = file === undefined ? await resolveAlertTable('transitions', values) : undefined;
+        const source: EpisodeSource = table
+          ? new TableEpisodeSource(table)
+          : new JsonLinesEpisodeSource(file as string);
         const skipped: SkippedRecord[] = [];
-        const result = await replayEpisodes(config, new JsonLinesEpisodeSource(file), window, (r) => {
+        const result = await replayEpisodes(config, source, window, (r) => {
           if (skipped.length < 100) skipped.push(r);
+        }).catch((error: unknown) => {
+          if (!table || error instanceof CliError) throw error;
+          return tableError(table, error);
         });
         io.stderr.write(skippedNote(skipped, result.skipped));
         io.stdout.write(
-          `config ${path}, episodes from ${file}\n${replayReport(config, result, window, values.verbose === true)}`,
+          `config ${path}, episodes from ${source.description}\n${replayReport(config, result, window, values.verbose === true)}`,
         );
         return 0;
       }

@@ -90,6 +90,8 @@ export class SeismoStack extends Stack {
     });
     // The detector follows the registry's champion without a deploy (functions/detect/model-watcher.ts).
     this.retraining.grantChampionRead(this.detection.fn);
+    // The gate judges on what people answered on alerts (adapters/alerting/feedback-label-source.ts).
+    this.retraining.steps.bindTable(this.alerting.tables.feedback, 'FEEDBACK_TABLE', ['dynamodb:Scan']);
 
     this.ingestion = new IngestionApi(this, 'ingestion', {
       config: config.ingestion,

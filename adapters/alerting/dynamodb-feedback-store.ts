@@ -11,7 +11,8 @@ export const FEEDBACK_KEY_ATTRIBUTES = { partition: 'episodeId', sort: 'who' } a
 
 /**
  * {@link FeedbackStore} on DynamoDB: one item per (episode, person), the label as attributes a retraining
- * job can read without this code (`series`, `channel`, `from`, `to`, `at`, `via`, ...). Labelling twice
+ * job can read without this code (`series`, `channel`, `from`, `to`, `at`, `via`, `label`: `not-an-anomaly`
+ * or `anomaly`, ...). Labelling twice
  * keeps the latest; labels are kept (no TTL): they are training data.
  */
 export class DynamoDbFeedbackStore implements FeedbackStore {
@@ -30,7 +31,8 @@ export class DynamoDbFeedbackStore implements FeedbackStore {
       to: { N: String(label.to) },
       at: { N: String(label.at) },
       via: { S: label.via },
-      label: { S: 'not-an-anomaly' },
+      // Kept as the buttons always wrote it; a confirmation from the command line reads `anomaly`.
+      label: { S: label.verdict === 'anomaly' ? 'anomaly' : 'not-an-anomaly' },
       ...(label.incidentId !== undefined && { incidentId: { S: label.incidentId } }),
       ...(label.silenceForADay !== undefined && { silenceForADay: { BOOL: label.silenceForADay } }),
     };
@@ -55,6 +57,7 @@ export class DynamoDbFeedbackStore implements FeedbackStore {
       to: Number(i.to?.N ?? 0),
       at: Number(i.at?.N ?? 0),
       via: i.via?.S ?? '',
+      ...(i.label?.S === 'anomaly' && { verdict: 'anomaly' as const }),
       ...(i.incidentId?.S !== undefined && { incidentId: i.incidentId.S }),
       ...(i.silenceForADay?.BOOL !== undefined && { silenceForADay: i.silenceForADay.BOOL }),
     }));

@@ -133,6 +133,8 @@ export interface ControlStore {
 export interface StoredFeedback extends FeedbackLabel {
   readonly via: string;
   readonly incidentId?: string;
+  /** `anomaly` confirms the episode (from `seismo alerts label --anomaly`); absent means "not an anomaly". */
+  readonly verdict?: 'anomaly' | 'not-anomaly';
 }
 
 /** "Not an anomaly" labels, for retraining. */

@@ -1,6 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { FeedbackTableLabelSource } from '../../adapters/alerting/feedback-label-source.ts';
 import { s3Archive } from '../../adapters/archive-reader.ts';
 import { CloudWatchWatchSource } from '../../adapters/cloudwatch-watch-source.ts';
 import { s3Registry } from '../../adapters/model-registry.ts';
@@ -32,8 +33,10 @@ export function awsRetrainDeps(): RetrainDeps {
   return {
     objects: new S3ObjectStore(s3, bucket),
     archive: s3Archive(s3, bucket),
-    // The alerting work's label table is not deployed yet: until it is, runs train and judge without labels.
-    labels: new MemoryLabelSource(),
+    // What people answered on alerts; a stack without the alert path trains and judges without labels.
+    labels: process.env.FEEDBACK_TABLE
+      ? new FeedbackTableLabelSource(dynamodb, process.env.FEEDBACK_TABLE)
+      : new MemoryLabelSource(),
     registry: s3Registry({ s3, dynamodb, bucket, table: required('REGISTRY_TABLE') }),
     watch: new CloudWatchWatchSource(new CloudWatchClient({}), {
       namespace: 'Seismo',

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../cli/command.ts';
 import { main } from '../../cli/main.ts';
 import { transition } from '../core/alerting/fixtures.ts';
@@ -216,11 +216,27 @@ describe('seismo routes replay', () => {
     expect(r.stdout).toMatch(/^2026-11-20 09:15 UTC {2}payments-lead-mail +escalated +inc-/m);
   });
 
-  it('needs --from-file and a valid --since', async () => {
-    expect((await run('routes', 'replay', '--config', EXAMPLE)).code).toBe(2);
+  it('needs one source and a valid --since', async () => {
+    expect(
+      (await run('routes', 'replay', '--config', EXAMPLE, '--from-file', file, '--table', 'transitions'))
+        .code,
+    ).toBe(2);
+    expect((await run('routes', 'replay', '--config', EXAMPLE, '--from-file', file, '--local')).code).toBe(2);
     expect(
       (await run('routes', 'replay', '--config', EXAMPLE, '--from-file', file, '--since', 'a week')).code,
     ).toBe(2);
+  });
+
+  it("without a file, reads the local stack's table, and says when none runs (exit 1)", async () => {
+    vi.stubEnv('SEISMO_STACK_FILE', join(dir, 'no-stack.json'));
+    vi.stubEnv('SEISMO_ALERT_TRANSITIONS_TABLE', '');
+    try {
+      const r = await run('routes', 'replay', '--config', EXAMPLE);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/no local stack is running .*stack output alert-transitions-table/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

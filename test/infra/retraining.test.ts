@@ -27,6 +27,29 @@ describe('retraining construct', () => {
     }
   });
 
+  it("reads people's answers on alerts from the feedback table, with Scan on it and nothing else", () => {
+    // Act
+    const functions = Object.values(synth.template.findResources('AWS::Lambda::Function')).map(
+      (f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties,
+    );
+    // The acknowledgement handler writes the table; the retraining steps are the one function that reads it.
+    const readers = functions.filter(
+      (f) =>
+        f.Environment?.Variables?.FEEDBACK_TABLE !== undefined && f.Environment?.Variables?.REGISTRY_TABLE,
+    );
+
+    // Assess
+    expect(readers).toHaveLength(1);
+    expect(readers[0]?.Environment?.Variables).toMatchObject({
+      FEEDBACK_TABLE: { Ref: expect.stringMatching(/^alertingtablesfeedback/) },
+      REGISTRY_TABLE: expect.anything(),
+    });
+    const scans = JSON.stringify(synth.template.findResources('AWS::IAM::Policy')).match(
+      /"Action":"dynamodb:Scan","Effect":"Allow","Resource":\[?\{"Fn::GetAtt":\["(\w+)"/g,
+    );
+    expect(scans?.map((m) => /alertingtablesfeedback/.test(m))).toEqual([true]);
+  });
+
   it('bounds every Map and uses JSONPath only', () => {
     const maps = [...states].filter(([, s]) => s.Type === 'Map');
     expect(maps.map(([n]) => n).sort()).toEqual(['extract-features', 'train']);
