@@ -12,9 +12,13 @@ export interface DetectorMetrics {
   readonly functionName: string;
 }
 
+/** The dimensions of the detector's per-batch counts (functions/detect/detect-handler.ts). */
+export const DETECTOR_DIMENSIONS = ['service', 'ModelVersion'] as const;
+
 /**
- * The watch's figures from CloudWatch: the detector's `PointsScored` and `AnomaliesOpened` (EMF, dimension
- * `service`) and Lambda's `Invocations` and `Errors` of the detect function, summed over the period.
+ * The watch's figures from CloudWatch: the detector's `PointsScored` and `AnomaliesOpened` (EMF, summed over
+ * every model version of the service) and Lambda's `Invocations` and `Errors` of the detect function,
+ * summed over the period.
  */
 export class CloudWatchWatchSource implements WatchSource {
   constructor(
@@ -24,17 +28,11 @@ export class CloudWatchWatchSource implements WatchSource {
 
   async figures(from: number, to: number): Promise<WatchFigures> {
     const period = Math.max(60, Math.ceil((to - from) / 1000 / 60) * 60);
+    // The detector's counts carry a ModelVersion dimension beside the service (EMF: one metric per model
+    // version), and a query naming the service alone matches none of them: sum every version's series.
     const seismo = (id: string, name: string): MetricDataQuery => ({
       Id: id,
-      MetricStat: {
-        Metric: {
-          Namespace: this.metrics.namespace,
-          MetricName: name,
-          Dimensions: [{ Name: 'service', Value: this.metrics.service }],
-        },
-        Period: period,
-        Stat: 'Sum',
-      },
+      Expression: `SUM(SEARCH('{${this.metrics.namespace},${DETECTOR_DIMENSIONS.join(',')}} MetricName="${name}" service="${this.metrics.service}"', 'Sum', ${period}))`,
     });
     const lambda = (id: string, name: string): MetricDataQuery => ({
       Id: id,

@@ -10,6 +10,7 @@ import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-time
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DETECTOR_DIMENSIONS } from '../../adapters/cloudwatch-watch-source.ts';
 import { DEFAULT_MODEL_DIR } from '../../models/model-store.ts';
 
 /**
@@ -142,5 +143,12 @@ describe('detect Lambda entry point', () => {
     // Bounded dimensions only: the model version, and a rejection's kind on the per-reason count.
     expect(new Set(dimensionSets.flat())).toEqual(new Set(['service', 'ModelVersion', 'Reason']));
     expect(dimensionSets).toContainEqual(['service', 'Reason']);
+    // The retraining watch sums PointsScored and AnomaliesOpened under exactly these dimensions.
+    const counts = emf
+      .flatMap((e) => e._aws.CloudWatchMetrics)
+      .filter((m) => (m as { Metrics?: { Name: string }[] }).Metrics?.some((x) => x.Name === 'PointsScored'));
+    expect(counts.flatMap((m) => m.Dimensions).map((d) => [...d].sort())).toEqual(
+      counts.map(() => [...DETECTOR_DIMENSIONS].sort()),
+    );
   });
 });
