@@ -124,24 +124,11 @@ export function readDetectConfig(env: NodeJS.ProcessEnv = process.env): DetectCo
           registry: {
             bucket: required('LEARNING_BUCKET'),
             table: required('REGISTRY_TABLE'),
-            refreshSeconds: seconds(env, 'MODEL_REFRESH_SECONDS') ?? 60,
+            refreshSeconds: wholeNumber(env, 'MODEL_REFRESH_SECONDS', 'seconds', 3_600) ?? 60,
           },
         }
       : {}),
   };
-}
-
-/** A whole number of seconds from 1 to 3600 from `env[name]`, or undefined when unset. */
-function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const text = env[name];
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 3_600) {
-    throw new ConfigError(
-      `environment variable ${name} must be a whole number of seconds from 1 to 3600, got "${text}"`,
-    );
-  }
-  return value;
 }
 
 function settingsFrom(text: string): DetectionSettings {
@@ -152,18 +139,20 @@ function settingsFrom(text: string): DetectionSettings {
   }
 }
 
-/** A positive whole number of days from `env[name]`, or undefined when unset. */
-function days(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/** A whole number of `unit` from 1 to `max` from `env[name]`, or undefined when unset. */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, unit: string, max: number): number | undefined {
   const text = env[name];
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 36_500) {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new ConfigError(
-      `environment variable ${name} must be a whole number of days from 1 to 36500, got "${text}"`,
+      `environment variable ${name} must be a whole number of ${unit} from 1 to ${max}, got "${text}"`,
     );
   }
   return value;
 }
+
+const days = (env: NodeJS.ProcessEnv, name: string) => wholeNumber(env, name, 'days', 36_500);
 
 const DAY_SECONDS = 86_400;
 
