@@ -221,9 +221,22 @@ function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** V8's collector, when the bench runs with `--expose-gc` (as `npm run bench` does). */
+const collect = (globalThis as { gc?: (options: { type: 'minor'; execution: 'sync' }) => void }).gc;
+
+/** A young-generation collection now, so its cost lands where it is called. */
+function minorGc(): void {
+  collect?.({ type: 'minor', execution: 'sync' });
+}
+
 /**
  * Runs every path on the same fresh records, rep after rep (interleaved, so drift hits all paths alike),
  * until at least MIN_REPS reps and `seconds` of measuring; returns each path's median.
+ *
+ * Each path pays for its own garbage: the inputs (records, the prepared event) are promoted to the old
+ * generation before the clock starts (two untimed young collections), and a young collection ends each timed
+ * run. Without this, a collection lands on whichever path happens to fill the young generation, and the
+ * medians moved with that: the same code measured handler / full anywhere from 0.47 to 0.86 between runs.
  */
 async function measure(
   paths: readonly BenchPath[],
@@ -241,9 +254,14 @@ async function measure(
   while (reps < MAX_REPS && (reps < MIN_REPS || performance.now() - started < seconds * 1000)) {
     const records = stream.next(batch);
     for (const path of paths) {
-      const prepared = path.prepare?.(records);
+      const input: { prepared: unknown } = { prepared: path.prepare?.(records) };
+      minorGc();
+      minorGc();
       const t0 = performance.now();
-      await path.run(records, prepared);
+      await path.run(records, input.prepared);
+      // The prepared event is garbage once the run is over, as it is after a Lambda invocation.
+      input.prepared = undefined;
+      minorGc();
       times.get(path.key)?.push(performance.now() - t0);
     }
     reps += 1;
@@ -297,6 +315,11 @@ async function main(): Promise<void> {
   );
   // Other work on the machine shows up as noise in the medians; say how busy it was.
   console.log(`${cpus().length} CPUs, load average ${fmt(loadavg()[0] ?? 0, 2)} at start`);
+  console.log(
+    collect
+      ? 'each timed run ends with a young-generation collection: every path pays for its own garbage'
+      : 'no --expose-gc: collections land on whichever path fills the young generation (run it with npm run bench)',
+  );
   console.log(`model ${card.name}@${card.version} (${card.algorithm}) loaded in ${fmt(modelLoadMs, 1)} ms`);
   const warmStarted = performance.now();
   for (let round = 0; round < WARMUP_ROUNDS; round++) {

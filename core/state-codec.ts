@@ -73,11 +73,16 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
   out[29] = spare?.calibration.mean ?? 0;
   out[30] = spare?.calibration.variance ?? 0;
   out[31] = spare?.calibration.recent ?? 0;
-  out.set(f.recentTimestamps, HEADER);
-  out.set(f.seasonMean, HEADER + recent);
-  out.set(f.seasonVariance, HEADER + recent + hours);
-  out.set(f.seasonWeight, HEADER + recent + 2 * hours);
+  copyInto(out, HEADER, f.recentTimestamps);
+  copyInto(out, HEADER + recent, f.seasonMean);
+  copyInto(out, HEADER + recent + hours, f.seasonVariance);
+  copyInto(out, HEADER + recent + 2 * hours, f.seasonWeight);
   return bytes;
+}
+
+/** A plain loop: `Float64Array.set` from a JS array takes V8's generic path, several times slower here. */
+function copyInto(out: Float64Array, at: number, values: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) out[at + i] = values[i] as number;
 }
 
 /**

@@ -69,10 +69,19 @@ export function newFeatureState(): FeatureState {
     stillRun: 0,
     longestStill: 0,
     minValue: Number.POSITIVE_INFINITY,
-    seasonMean: new Array<number>(SEASON_BUCKETS).fill(0),
-    seasonVariance: new Array<number>(SEASON_BUCKETS).fill(0),
-    seasonWeight: new Array<number>(SEASON_BUCKETS).fill(0),
+    seasonMean: zeros(SEASON_BUCKETS),
+    seasonVariance: zeros(SEASON_BUCKETS),
+    seasonWeight: zeros(SEASON_BUCKETS),
   };
+}
+
+/**
+ * Zeros as a packed array of doubles: the representation a decoded checkpoint's arrays have, so fresh and
+ * reloaded series run the same machine code (`new Array(n).fill(0)` is holey and of small integers, and code
+ * that met both kinds went generic: the checkpoint encoder ran about 3× slower).
+ */
+function zeros(length: number): number[] {
+  return Array.from(new Float64Array(length));
 }
 
 /** How a point related to its series' state. */

@@ -47,31 +47,18 @@ const POINT_BYTES = 4 * 8 + 1 + 2 + 2;
 /** Encodes a checkpoint as binary: header, packed state, then the outbox. */
 export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
   const { sequence, shard, outbox } = checkpoint;
-  if (sequence.length > MAX_SEQUENCE_DIGITS || !/^\d*$/.test(sequence)) {
-    throw new RangeError(
-      `sequence number "${sequence.slice(0, 40)}" is not a decimal of at most ${MAX_SEQUENCE_DIGITS} digits`,
-    );
-  }
-  if (shard.length > MAX_SHARD_CHARS || !/^[\x21-\x7e]*$/.test(shard)) {
+  if (sequence.length > MAX_SEQUENCE_DIGITS) throw notDecimal(sequence);
+  if (shard !== lastShard && (shard.length > MAX_SHARD_CHARS || !PRINTABLE_ASCII.test(shard))) {
     throw new RangeError(
       `shard id "${shard.slice(0, 40)}" is not printable ASCII of at most ${MAX_SHARD_CHARS}`,
     );
   }
+  // A batch comes from one shard: its id is checked once, not once per series.
+  lastShard = shard;
   const { points, transitions } = outbox;
-  const dimensions: Readonly<Record<string, string>>[] = [];
-  const dimensionIndex = new Map<object, number>();
-  const models: string[] = [];
-  for (const point of points) {
-    if (!dimensionIndex.has(point.dimensions)) {
-      dimensionIndex.set(point.dimensions, dimensions.length);
-      dimensions.push(point.dimensions);
-    }
-    if (!models.includes(point.modelVersion)) models.push(point.modelVersion);
-  }
-  const text = outboxText(dimensions, models, transitions);
-  const textBytes = Buffer.byteLength(text);
+  const text = outboxText(points, transitions);
   const outboxBytes =
-    points.length === 0 && textBytes === 0 ? 0 : 4 + points.length * POINT_BYTES + textBytes;
+    points.length === 0 && text.bytes.length === 0 ? 0 : 4 + points.length * POINT_BYTES + text.bytes.length;
 
   const bytes = encodeSeriesState(checkpoint.state, HEADER_BYTES, outboxBytes);
   bytes[0] = MAGIC;
@@ -79,8 +66,13 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
   bytes[2] = sequence.length;
   bytes[3] = shard.length;
   bytes.writeUInt32LE(outboxBytes, 4);
-  bytes.write(sequence, 8, 'latin1');
-  bytes.write(shard, 8 + MAX_SEQUENCE_DIGITS, 'latin1');
+  // Loops: cheaper than a regular expression and a native string write for a few dozen characters.
+  for (let i = 0; i < sequence.length; i++) {
+    const code = sequence.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) throw notDecimal(sequence);
+    bytes[8 + i] = code;
+  }
+  for (let i = 0; i < shard.length; i++) bytes[8 + MAX_SEQUENCE_DIGITS + i] = shard.charCodeAt(i);
   if (outboxBytes === 0) return bytes;
 
   let at = bytes.length - outboxBytes;
@@ -92,37 +84,71 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
     bytes.writeDoubleLE(point.rawScore, at + 16);
     bytes.writeDoubleLE(point.probability, at + 24);
     bytes[at + 32] = point.anomalous ? 1 : 0;
-    bytes.writeUInt16LE(dimensionIndex.get(point.dimensions) as number, at + 33);
-    bytes.writeUInt16LE(models.indexOf(point.modelVersion), at + 35);
+    bytes.writeUInt16LE(text.dimensionIndex(point.dimensions), at + 33);
+    bytes.writeUInt16LE(text.models.indexOf(point.modelVersion), at + 35);
     at += POINT_BYTES;
   }
-  bytes.write(text, at, 'utf8');
+  bytes.set(text.bytes, at);
   return bytes;
 }
 
-/** The last common outbox text: one dimension set, one model, no transitions (most series, most batches). */
-let lastText: { dimensions: object; model: string; text: string } | undefined;
+function notDecimal(sequence: string): RangeError {
+  return new RangeError(
+    `sequence number "${sequence.slice(0, 40)}" is not a decimal of at most ${MAX_SEQUENCE_DIGITS} digits`,
+  );
+}
+
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
+/** The shard id the last encode checked. */
+let lastShard: string | undefined;
+
+/** The text part of an outbox (its dimension sets, models and transitions) as UTF-8, and how points refer to it. */
+interface EncodedOutboxText {
+  readonly bytes: Uint8Array;
+  readonly models: readonly string[];
+  dimensionIndex(dimensions: Readonly<Record<string, string>>): number;
+}
+
+const NO_TEXT: EncodedOutboxText = { bytes: new Uint8Array(0), models: [], dimensionIndex: () => 0 };
+
+/**
+ * The last single-set outbox text: one dimension set, one model, no transitions (most series, most batches;
+ * events without dimensions share one frozen object, so the same bytes serve batch after batch).
+ */
+let lastSingle: { dimensions: object; model: string; text: EncodedOutboxText } | undefined;
 
 function outboxText(
-  dimensions: readonly Readonly<Record<string, string>>[],
-  models: readonly string[],
+  points: readonly ScoredPoint[],
   transitions: readonly EpisodeTransition[],
-): string {
-  if (dimensions.length === 0 && transitions.length === 0) return '';
-  if (dimensions.length !== 1 || models.length !== 1 || transitions.length > 0) {
-    return JSON.stringify({ d: dimensions, m: models, t: transitions });
+): EncodedOutboxText {
+  if (points.length === 0 && transitions.length === 0) return NO_TEXT;
+  const first = points[0];
+  if (first && transitions.length === 0 && lastSingle?.dimensions === first.dimensions) {
+    const { model } = lastSingle;
+    if (
+      first.modelVersion === model &&
+      points.every((p) => p.dimensions === first.dimensions && p.modelVersion === model)
+    )
+      return lastSingle.text;
   }
-  const [only] = dimensions as [Readonly<Record<string, string>>];
-  const [model] = models as [string];
-  // Events without dimensions share one frozen object, so the same text serves batch after batch.
-  if (lastText?.dimensions !== only || lastText.model !== model) {
-    lastText = {
-      dimensions: only,
-      model,
-      text: JSON.stringify({ d: dimensions, m: models, t: transitions }),
-    };
+  const dimensions: Readonly<Record<string, string>>[] = [];
+  const index = new Map<object, number>();
+  const models: string[] = [];
+  for (const point of points) {
+    if (!index.has(point.dimensions)) {
+      index.set(point.dimensions, dimensions.length);
+      dimensions.push(point.dimensions);
+    }
+    if (!models.includes(point.modelVersion)) models.push(point.modelVersion);
   }
-  return lastText.text;
+  const single = dimensions.length === 1 && models.length === 1 && transitions.length === 0;
+  const text: EncodedOutboxText = {
+    bytes: Buffer.from(JSON.stringify({ d: dimensions, m: models, t: transitions })),
+    models,
+    dimensionIndex: (d) => index.get(d) as number,
+  };
+  if (single) lastSingle = { dimensions: dimensions[0] as object, model: models[0] as string, text };
+  return text;
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newSeriesDetectorState, seriesKey } from '../../core/detector.ts';
 import { encodeSeriesState, StateCodecError } from '../../core/state-codec.ts';
@@ -55,6 +56,43 @@ describe('checkpoint', () => {
     // Assess
     expect(decoded.outbox).toEqual({ points, transitions });
     expect(Object.is(decoded.outbox.points[0]?.value, -0)).toBe(true);
+  });
+
+  it('encodes every checkpoint of a run of encodes exactly, whatever the previous one was (the encoder caches across calls)', () => {
+    // Prepare: the encoder reuses the last single-set outbox text and the last shard it checked, so runs of
+    // checkpoints sharing, then changing, dimension objects, models and shards must each still round-trip.
+    const shared = [Object.freeze({}), Object.freeze({ region: 'eu' }), { région: 'Zürich', tier: '1' }];
+    const dimensions = fc.oneof(
+      fc.constantFrom(...shared),
+      fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 }),
+    );
+    const outboxPoint = fc.record({
+      timestamp: fc.integer({ min: 0, max: 2 ** 42 }),
+      value: fc.double({ noNaN: true }),
+      dimensions,
+      modelVersion: fc.constantFrom('m1', 'm2'),
+      anomalous: fc.boolean(),
+    });
+    const checkpoint = fc.record({
+      shard: fc.constantFrom('shardId-000000000000', 'shardId-000000000001', 's'),
+      sequence: fc.stringMatching(/^[0-9]{1,60}$/),
+      points: fc.array(outboxPoint, { maxLength: 3 }),
+      transitions: fc.nat({ max: 1 }),
+    });
+    fc.assert(
+      fc.property(fc.array(checkpoint, { minLength: 1, maxLength: 8 }), (run) => {
+        for (const { shard, sequence, points: ps, transitions: t } of run) {
+          const points = ps.map((p) => point({ series: 'web', ...p }));
+          const outbox = { points, transitions: t ? [transition({ series: 'web' })] : [] };
+          const stored: Checkpoint = { state: newSeriesDetectorState(), shard, sequence, outbox };
+          // Act
+          const decoded = decodeCheckpoint(encodeCheckpoint(stored), 'web');
+          // Assess
+          expect(decoded).toEqual(stored);
+        }
+      }),
+      { seed: 20261130, numRuns: 300 },
+    );
   });
 
   it('reads the first format (no shard, no outbox), so stored series keep their state across an upgrade', () => {
