@@ -33,7 +33,7 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
   const { recentTimestamps, seasonMean, seasonVariance, seasonWeight } = f;
   // By the time a batch's states are encoded most are out of cache: reading a little of every part first
   // lets the CPU fetch them all at once rather than one after the other.
-  touched =
+  sink.touched =
     (recentTimestamps[0] ?? 0) +
     (seasonMean[0] ?? 0) +
     (seasonVariance[0] ?? 0) +
@@ -93,7 +93,7 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
 }
 
 /** Where the up-front reads go, so they are not optimised away. */
-let touched = 0;
+const sink = { touched: 0 };
 
 /** A plain loop: `Float64Array.set` from a JS array takes V8's generic path, several times slower here. */
 function copyInto(out: Float64Array, at: number, values: readonly number[]): void {
