@@ -25,7 +25,7 @@ const WARM_UP_POINTS = 64;
 const MODEL_VERSION = '1.0.0';
 
 /** Rows of normal behaviour (labelled anomalies left out) after warm-up, from every series of a corpus. */
-function normalRows(corpus: readonly SyntheticSeries[]): Float32Array {
+export function normalRows(corpus: readonly SyntheticSeries[]): Float32Array {
   const parts: Float32Array[] = [];
   for (const series of corpus) {
     const matrix = featureMatrix(series.timestamps, series.values);
@@ -131,7 +131,7 @@ export async function trainDefaultModel(options: {
 }
 
 /** The seed the shipped model was trained with: training again with it gives the same bytes. */
-const DEFAULT_SEED = '20261125';
+export const DEFAULT_SEED = '20261125';
 
 /** `npm run train -- --help`. */
 export const TRAIN_USAGE = `Usage: npm run train -- [options]
