@@ -9,18 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadNabCorpus, PROFILE_NAMES, type ProfileName } from './nab/corpus.ts';
-import { createNabDetector } from './nab/detector.ts';
-import { writeResultCsv } from './nab/results-io.ts';
-import {
-  fileLayout,
-  prepareSweep,
-  type ScoredFile,
-  type SweepResult,
-  scoreFile,
-  sumBreakdowns,
-  sweepThreshold,
-  windowSpans,
-} from './nab/scorer.ts';
+import { runNab } from './nab/run.ts';
+import { scoreFile, sumBreakdowns } from './nab/scorer.ts';
 
 /** One line of the published NAB scoreboard (normalised scores). */
 interface BoardEntry {
@@ -73,40 +63,17 @@ async function main(): Promise<void> {
   const totalRows = corpus.files.reduce((n, f) => n + f.rows.length, 0);
   process.stderr.write(`NAB corpus ${corpus.dir}: ${corpus.files.length} files, ${totalRows} rows\n`);
 
-  // Stream every file through a fresh detector (no state may leak between files).
-  const scored: ScoredFile[] = [];
-  let detectMs = 0;
-  for (const [n, file] of corpus.files.entries()) {
-    const detect = createNabDetector(values.model);
-    const rows = file.rows.map((r) => ({ timestamp: r.timestamp, value: r.value }));
-    const t0 = performance.now();
-    const scores = await detect(rows);
-    const ms = performance.now() - t0;
-    detectMs += ms;
-    if (scores.length !== rows.length) {
-      throw new Error(`${file.key}: detector returned ${scores.length} scores for ${rows.length} rows`);
-    }
-    const bad = scores.findIndex((s) => !(s >= 0 && s <= 1));
-    if (bad >= 0) throw new Error(`${file.key}: anomaly score ${scores[bad]} of row ${bad} is not in [0, 1]`);
-    await writeResultCsv(outDir, file, scores);
-    const layout = fileLayout(
-      file.rows.length,
-      windowSpans(
-        file.rows.map((r) => r.timestamp),
-        file.windows,
-      ),
-    );
-    scored.push({ key: file.key, category: file.category, layout, anomalyScores: scores });
-    const rate = Math.round(rows.length / Math.max(ms / 1000, 1e-6));
-    process.stderr.write(
-      `[${String(n + 1).padStart(2)}/${corpus.files.length}] ${file.key} ${rows.length} rows ${rate} rows/s\n`,
-    );
-  }
-
-  // One sorted pass shared by the three profile sweeps.
-  const prepared = prepareSweep(scored);
-  const results = {} as Record<ProfileName, SweepResult>;
-  for (const p of PROFILE_NAMES) results[p] = sweepThreshold(prepared, corpus.profiles[p]);
+  const { scored, prepared, results, detectMs } = await runNab({
+    corpus,
+    model: values.model,
+    out: outDir,
+    onFile: (n, file, ms) => {
+      const rate = Math.round(file.rows.length / Math.max(ms / 1000, 1e-6));
+      process.stderr.write(
+        `[${String(n + 1).padStart(2)}/${corpus.files.length}] ${file.key} ${file.rows.length} rows ${rate} rows/s\n`,
+      );
+    },
+  });
 
   const ours: BoardEntry = {
     name: 'Seismo (this run)',

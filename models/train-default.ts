@@ -9,12 +9,12 @@ import { exportAutoencoderOnnx } from './autoencoder/export-onnx.ts';
 import { modelScoreReference } from './drift-reference.ts';
 import { evaluateEpisodes } from './episode-evaluation.ts';
 import { featureMatrix, rocAuc } from './feature-matrix.ts';
+import { FOREST_HYPERPARAMETERS, TAILS, trainForest } from './forest-recipe.ts';
 import { exportIsolationForestOnnx } from './isolation-forest/export-onnx.ts';
-import { scoreSamples as forestScores, trainIsolationForest } from './isolation-forest/isolation-forest.ts';
+import { scoreSamples as forestScores } from './isolation-forest/isolation-forest.ts';
 import type { ModelCard } from './model-card.ts';
 import { DEFAULT_MODEL_DIR, SCORE_REFERENCE_FILE } from './model-store.ts';
 import { generateCorpus, type SyntheticSeries } from './synthetic-data.ts';
-import { augmentTails } from './tail-augmentation.ts';
 
 /**
  * `npm run train`: trains the default model from the project's own synthetic corpus and writes
@@ -23,13 +23,9 @@ import { augmentTails } from './tail-augmentation.ts';
 
 const WARM_UP_POINTS = 64;
 const MODEL_VERSION = '1.0.0';
-/** ψ = 1024 gives deeper trees than Liu et al.'s 256: finer grading of the far range on real data (NAB). */
-export const FOREST = { trees: 100, sampleSize: 1024 } as const;
-/** Tail rows added before the forest is grown (augmentTails); retraining uses the same recipe. */
-export const TAILS = { fraction: 0.05, maxFactor: 20, limit: 20 } as const;
 
 /** Rows of normal behaviour (labelled anomalies left out) after warm-up, from every series of a corpus. */
-function normalRows(corpus: readonly SyntheticSeries[]): Float32Array {
+export function normalRows(corpus: readonly SyntheticSeries[]): Float32Array {
   const parts: Float32Array[] = [];
   for (const series of corpus) {
     const matrix = featureMatrix(series.timestamps, series.values);
@@ -74,11 +70,11 @@ export async function trainDefaultModel(options: {
   let evalScores: ArrayLike<number>;
   let hyperparameters: ModelCard['hyperparameters'];
   if (options.algorithm === 'isolation-forest') {
-    const widened = augmentTails(train, FEATURE_COUNT, { ...TAILS, seed: options.seed });
-    const forest = trainIsolationForest(widened, FEATURE_COUNT, { seed: options.seed, ...FOREST });
+    // The same code path as a retrain's forest (models/forest-recipe.ts): only the rows differ.
+    const forest = trainForest(train, options.seed);
     bytes = exportIsolationForestOnnx(forest, { producerVersion: MODEL_VERSION });
     evalScores = forestScores(forest, evaluate.rows);
-    hyperparameters = { ...FOREST, tailFraction: TAILS.fraction, tailMaxFactor: TAILS.maxFactor };
+    hyperparameters = FOREST_HYPERPARAMETERS;
   } else {
     const model = await trainAutoencoder(train, FEATURE_COUNT, { seed: options.seed, epochs: 20 });
     bytes = exportAutoencoderOnnx(model, { featureNames: FEATURE_NAMES });
@@ -135,7 +131,7 @@ export async function trainDefaultModel(options: {
 }
 
 /** The seed the shipped model was trained with: training again with it gives the same bytes. */
-const DEFAULT_SEED = '20261125';
+export const DEFAULT_SEED = '20261125';
 
 /** `npm run train -- --help`. */
 export const TRAIN_USAGE = `Usage: npm run train -- [options]

@@ -5,12 +5,11 @@ import { scoreReference } from '../core/learning/drift.ts';
 import { sha256Hex } from '../core/scoring/model-verification.ts';
 import { scoreSamples as autoencoderScores, trainAutoencoder } from './autoencoder/autoencoder.ts';
 import { exportAutoencoderOnnx } from './autoencoder/export-onnx.ts';
+import { FOREST_HYPERPARAMETERS, trainForest } from './forest-recipe.ts';
 import { exportIsolationForestOnnx } from './isolation-forest/export-onnx.ts';
-import { scoreSamples as forestScores, trainIsolationForest } from './isolation-forest/isolation-forest.ts';
+import { scoreSamples as forestScores } from './isolation-forest/isolation-forest.ts';
 import type { ModelCard } from './model-card.ts';
 import { Random } from './random.ts';
-import { augmentTails } from './tail-augmentation.ts';
-import { FOREST, TAILS } from './train-default.ts';
 
 /** The two algorithms a retrain trains. */
 export type Algorithm = ModelCard['algorithm'];
@@ -65,10 +64,9 @@ export async function trainCandidate(
   let score: (sample: Float32Array) => ArrayLike<number>;
   let trainedRows = n;
   if (algorithm === 'isolation-forest') {
-    const widened = augmentTails(rows, FEATURE_COUNT, { ...TAILS, seed: options.seed });
-    const forest = trainIsolationForest(widened, FEATURE_COUNT, { seed: options.seed, ...FOREST });
+    const forest = trainForest(rows, options.seed);
     onnx = exportIsolationForestOnnx(forest, { producerVersion: lineage.trainer.version });
-    hyperparameters = { ...FOREST, tailFraction: TAILS.fraction, tailMaxFactor: TAILS.maxFactor };
+    hyperparameters = FOREST_HYPERPARAMETERS;
     score = (sample) => forestScores(forest, sample);
   } else {
     const epochs = options.epochs ?? AUTOENCODER_EPOCHS;
