@@ -10,7 +10,12 @@ import { influxSamples } from './influx-samples.ts';
 import type { MappingRules } from './mapping-rules.ts';
 import { type DecodedSamples, IngestDecodeError, type Refusal } from './metric-sample.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf, otlpSamples } from './otlp-metrics.ts';
-import { decodeRemoteWrite, remoteWriteSamples } from './prometheus-remote-write.ts';
+import {
+  decodeWriteRequestBytes,
+  remoteWriteSamples,
+  uncompressSnappyBlock,
+} from './prometheus-remote-write.ts';
+import { readRemoteWriteSamples } from './remote-write-reader.ts';
 import { type AllowList, samplesToEvents } from './to-events.ts';
 
 /**
@@ -58,8 +63,13 @@ export function decodeSamples(
   now: number,
 ): DecodedSamples {
   switch (format.protocol) {
-    case 'prometheus-remote-write':
-      return remoteWriteSamples(decodeRemoteWrite(body), rules);
+    case 'prometheus-remote-write': {
+      const bytes = uncompressSnappyBlock(body);
+      // The shape Prometheus sends every scrape straight from the bytes; anything else through protobufjs.
+      return (
+        readRemoteWriteSamples(bytes, rules) ?? remoteWriteSamples(decodeWriteRequestBytes(bytes), rules)
+      );
+    }
     case 'otlp':
       return otlpSamples(
         format.encoding === 'protobuf' ? decodeOtlpProtobuf(body) : decodeOtlpJson(utf8(body)),
