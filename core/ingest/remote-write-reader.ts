@@ -1,6 +1,7 @@
 import type { MappingRules } from './mapping-rules.ts';
 import { type DecodedSamples, type MetricSample, skip } from './metric-sample.ts';
 import { checkLabels, decodeLabelFields, type Role, roleOf, skipRule } from './prometheus-remote-write.ts';
+import { lengthAt, next } from './proto-wire.ts';
 
 /**
  * Remote write read straight from the protobuf bytes, for the requests Prometheus sends on every scrape: time
@@ -56,26 +57,6 @@ let stale = new Uint8Array(64);
 
 /** Counts requests read, so a label set met twice in one request can be told apart. */
 let request = 0;
-
-/** Position after the varint read by {@link lengthAt}. */
-let next = 0;
-
-/**
- * A length varint at `at` (at most 4 bytes: under 256 MiB, more than any request holds), or -1 when there is
- * none before `end`; sets {@link next}.
- */
-function lengthAt(bytes: Uint8Array, at: number, end: number): number {
-  let value = 0;
-  for (let i = 0; i < 4 && at + i < end; i += 1) {
-    const b = bytes[at + i] as number;
-    value |= (b & 0x7f) << (7 * i);
-    if (b < 0x80) {
-      next = at + i + 1;
-      return value;
-    }
-  }
-  return -1;
-}
 
 /** `timeseries[t]`, made once per index. */
 const origins: string[] = [];

@@ -10,6 +10,7 @@ import { influxSamples } from './influx-samples.ts';
 import type { MappingRules } from './mapping-rules.ts';
 import { type DecodedSamples, IngestDecodeError, type Refusal } from './metric-sample.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf, otlpSamples } from './otlp-metrics.ts';
+import { readOtlpSamples } from './otlp-reader.ts';
 import {
   decodeWriteRequestBytes,
   remoteWriteSamples,
@@ -71,11 +72,9 @@ export function decodeSamples(
       );
     }
     case 'otlp':
-      return otlpSamples(
-        format.encoding === 'protobuf' ? decodeOtlpProtobuf(body) : decodeOtlpJson(utf8(body)),
-        rules,
-        now,
-      );
+      if (format.encoding === 'json') return otlpSamples(decodeOtlpJson(utf8(body)), rules, now);
+      // What exporters send every interval straight from the bytes; anything else through protobufjs.
+      return readOtlpSamples(body, rules, now) ?? otlpSamples(decodeOtlpProtobuf(body), rules, now);
     case 'influx-line':
       return influxSamples(utf8(body), rules, { precision: format.precision, now });
     case 'cloudwatch-firehose':

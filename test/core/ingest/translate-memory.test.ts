@@ -2,13 +2,20 @@ import fc from 'fast-check';
 import SnappyJS from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAPPING_RULES, type MappingRules } from '../../../core/ingest/mapping-rules.ts';
+import type { DecodedSamples } from '../../../core/ingest/metric-sample.ts';
+import { decodeOtlpProtobuf, encodeOtlpProtobuf, otlpSamples } from '../../../core/ingest/otlp-metrics.ts';
 import {
   decodeWriteRequestBytes,
   encodeRemoteWrite,
   remoteWriteSamples,
 } from '../../../core/ingest/prometheus-remote-write.ts';
 import { type AllowList, samplesToEvents } from '../../../core/ingest/to-events.ts';
-import { DEFAULT_MAX_FUTURE_MS, type Translation, translate } from '../../../core/ingest/translate.ts';
+import {
+  DEFAULT_MAX_FUTURE_MS,
+  type IngestFormat,
+  type Translation,
+  translate,
+} from '../../../core/ingest/translate.ts';
 
 /**
  * The translator remembers across requests what a label set names (by its bytes, then by its labels object, per
@@ -18,6 +25,7 @@ import { DEFAULT_MAX_FUTURE_MS, type Translation, translate } from '../../../cor
 
 const T = 1_700_000_000_000;
 const REMOTE_WRITE = { protocol: 'prometheus-remote-write' } as const;
+const OTLP = { protocol: 'otlp', encoding: 'protobuf' } as const;
 
 type Series = Parameters<typeof encodeRemoteWrite>[0]['timeseries'][number];
 const series = (name: string, labels: Record<string, string>, value = 1): Series => ({
@@ -29,8 +37,16 @@ const series = (name: string, labels: Record<string, string>, value = 1): Series
 });
 
 /** The translation made without any memory: fresh rules and allow-list objects, protobufjs' objects. */
-function fromScratch(body: Uint8Array, rules: MappingRules, allow: AllowList | undefined): Translation {
-  const decoded = remoteWriteSamples(decodeWriteRequestBytes(SnappyJS.uncompress(body)), rules);
+function fromScratch(
+  body: Uint8Array,
+  rules: MappingRules,
+  allow: AllowList | undefined,
+  format: IngestFormat = REMOTE_WRITE,
+): Translation {
+  const decoded: DecodedSamples =
+    format.protocol === 'otlp'
+      ? otlpSamples(decodeOtlpProtobuf(body), rules, T)
+      : remoteWriteSamples(decodeWriteRequestBytes(SnappyJS.uncompress(body)), rules);
   const mapped = samplesToEvents(decoded.samples, structuredClone(rules), {
     ...(allow ? { allow: structuredClone(allow) } : {}),
     window: { now: T, maxFutureMs: DEFAULT_MAX_FUTURE_MS },
@@ -104,6 +120,65 @@ describe('translate, remembering label sets across requests', () => {
         },
       ),
       { seed: 11, numRuns: 400 },
+    );
+  });
+
+  it('translates every OTLP request as from scratch, attribute sets shared among metrics and points', () => {
+    // Prepare: points of a few attribute sets, so one set recurs in a metric, across metrics and requests.
+    const point = fc
+      .tuple(
+        fc.constantFrom('a', 'b'),
+        fc.constantFrom('user', 'system'),
+        fc.integer({ min: 0, max: 3 }),
+        fc.double({ noNaN: true }),
+      )
+      .map(([host, mode, dt, asDouble]) => ({
+        asDouble,
+        timeUnixNano: `${T + dt}000000`,
+        attributes: [
+          { key: 'host.name', value: { stringValue: host } },
+          { key: 'mode', value: { stringValue: mode } },
+        ],
+      }));
+    const metric = fc
+      .tuple(fc.constantFrom('cpu_time', 'up', 'queue'), fc.boolean(), fc.array(point, { maxLength: 4 }))
+      .map(([name, sum, dataPoints]) =>
+        sum
+          ? { name, sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints } }
+          : { name, gauge: { dataPoints } },
+      );
+    const body = fc.array(metric, { maxLength: 4 }).map((metrics) =>
+      encodeOtlpProtobuf({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] },
+            scopeMetrics: [{ metrics }],
+          },
+        ],
+      }),
+    );
+
+    // Act + Assess
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            body,
+            fc.integer({ min: 0, max: RULES.length - 1 }),
+            fc.integer({ min: 0, max: TENANTS.length - 1 }),
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
+        (requests) => {
+          for (const [bytes, r, a] of requests) {
+            const rules = RULES[r] as MappingRules;
+            const allow = TENANTS[a];
+            const translated = translate(OTLP, bytes, { rules, now: T, ...(allow ? { allow } : {}) });
+            expect(comparable(translated)).toEqual(comparable(fromScratch(bytes, rules, allow, OTLP)));
+          }
+        },
+      ),
+      { seed: 13, numRuns: 400 },
     );
   });
 
