@@ -42,6 +42,8 @@ const DELTA = 1;
 const CUMULATIVE = 2;
 /** `DataPointFlags.FLAG_NO_RECORDED_VALUE`. */
 export const NO_RECORDED_VALUE = 1;
+/** The skipped-tally rule points flagged with {@link NO_RECORDED_VALUE} are counted under. */
+export const NO_VALUE_RULE = 'data point with no recorded value';
 
 type Int64 = number | string | { toNumber(): number } | null | undefined;
 type AnyValue = {
@@ -66,7 +68,8 @@ export interface DataPoint {
   quantileValues?: { quantile?: number; value?: number }[];
   flags?: number;
 }
-interface Metric {
+/** A decoded `Metric`. */
+export interface Metric {
   name?: string;
   gauge?: { dataPoints?: DataPoint[] } | null;
   sum?: { dataPoints?: DataPoint[]; aggregationTemporality?: number; isMonotonic?: boolean } | null;
@@ -209,29 +212,41 @@ export function otlpSamples(request: ExportMetricsRequest, rules: MappingRules, 
     for (const [s, scope] of scopes.entries()) {
       for (const [m, metric] of (scope.metrics ?? []).entries()) {
         const origin = `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`;
-        if (!metric.name) {
-          refusals.push({ code: 'unreadable', origin, reason: `${origin}.name: a metric needs a name` });
-          continue;
-        }
-        metricSamples(
-          metric as Metric & { name: string },
-          resourceLabels,
-          origin,
-          rules,
-          now,
-          samples,
-          skipped,
-          refusals,
-        );
+        addMetricSamples(metric, resourceLabels, origin, rules, now, { samples, refusals, skipped });
       }
     }
   }
   return { samples, refusals, skipped };
 }
 
+/** The samples of one decoded metric, added to `out`; a metric without a name is refused. */
+export function addMetricSamples(
+  metric: Metric,
+  resourceLabels: Readonly<Record<string, string>>,
+  origin: string,
+  rules: MappingRules,
+  now: number,
+  out: DecodedSamples,
+): void {
+  if (!metric.name) {
+    out.refusals.push({ code: 'unreadable', origin, reason: `${origin}.name: a metric needs a name` });
+    return;
+  }
+  metricSamples(
+    metric as Metric & { name: string },
+    resourceLabels,
+    origin,
+    rules,
+    now,
+    out.samples,
+    out.skipped,
+    out.refusals,
+  );
+}
+
 function metricSamples(
   metric: Metric & { name: string },
-  resourceLabels: Record<string, string>,
+  resourceLabels: Readonly<Record<string, string>>,
   origin: string,
   rules: MappingRules,
   now: number,
@@ -249,7 +264,7 @@ function metricSamples(
     for (let i = 0; i < points.length; i += 1) {
       const p = points[i] as DataPoint;
       if (((p.flags ?? 0) & NO_RECORDED_VALUE) !== 0) {
-        skip(skipped, 'data point with no recorded value');
+        skip(skipped, NO_VALUE_RULE);
         continue;
       }
       emit(p, pointLabels(resourceLabels, p.attributes), pointTime(int64(p.timeUnixNano), now), origin);

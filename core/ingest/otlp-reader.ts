@@ -2,8 +2,11 @@ import type protobuf from 'protobufjs';
 import type { MappingRules } from './mapping-rules.ts';
 import { type DecodedSamples, type MetricSample, type Refusal, skip } from './metric-sample.ts';
 import {
+  addMetricSamples,
   type DataPoint,
+  type Metric,
   NO_RECORDED_VALUE,
+  NO_VALUE_RULE,
   OTLP_TYPES,
   pointLabels,
   pointTime,
@@ -19,12 +22,13 @@ import { fieldEnd, lengthAt, next, smallVarintAt, tagAt } from './proto-wire.ts'
  * interval after interval, so a point's attribute fields are looked up, as raw bytes, among those seen before (per
  * resource and rules): a known one costs no strings and no objects. Everything the reader does not read itself
  * (new attribute sets, resources, metric names, scopes, descriptions, units, unknown fields) is read by protobufjs
- * from its own bytes, so it is checked and decoded exactly as in the whole request.
+ * from its own bytes, at the depth it has in the whole request, so it is checked and decoded exactly as there; a
+ * metric of another kind (histogram, summary, exemplars, no name or no data) is read whole by protobufjs and
+ * mapped by otlpSamples' own code.
  *
- * Anything else (histograms, summaries, exemplars, a field given twice where one is expected, a metric without a
- * name or data, bytes protobufjs would refuse) gives `undefined`, and the caller decodes the whole request with
- * protobufjs. Where it gives samples, they equal `otlpSamples(decodeOtlpProtobuf(bytes), rules, now)`, which a
- * property test holds over random requests.
+ * A request whose structure around the metrics is not the plain one (or that protobufjs would refuse) gives
+ * `undefined`, and the caller decodes the whole request with protobufjs. Where it gives samples, they equal
+ * `otlpSamples(decodeOtlpProtobuf(bytes), rules, now)`, which a property test holds over random requests.
  */
 
 /** An attribute set (its encoded attribute fields) read before, under one resource and rules. */
@@ -254,7 +258,38 @@ function readScopeMetrics(
   return true;
 }
 
+/**
+ * One metric in `[start, stop)`: a gauge or sum of plain points from the bytes, any other (histograms, summaries,
+ * exemplars, no name...) read by protobufjs and mapped by otlpSamples' own code; false when protobufjs cannot read
+ * it either.
+ */
 function readMetric(
+  reading: Reading,
+  resource: KnownResource,
+  start: number,
+  stop: number,
+  origin: string,
+): boolean {
+  const { out } = reading;
+  const samples = out.samples.length;
+  const skipped = out.skipped.get(NO_VALUE_RULE);
+  if (readPlainMetric(reading, resource, start, stop, origin)) return true;
+  // Undo what the points read so far added, then read the metric as otlpSamples does.
+  out.samples.length = samples;
+  if (skipped === undefined) out.skipped.delete(NO_VALUE_RULE);
+  else out.skipped.set(NO_VALUE_RULE, skipped);
+  let metric: Metric;
+  try {
+    metric = decodeAt(OTLP_TYPES.metric, reading.bytes.subarray(start, stop), DEPTH.metric) as Metric;
+  } catch {
+    return false;
+  }
+  addMetricSamples(metric, resource.labels, origin, reading.rules, reading.now, out);
+  return true;
+}
+
+/** A gauge or sum of plain points in `[start, stop)`; false for any other metric. */
+function readPlainMetric(
   reading: Reading,
   resource: KnownResource,
   start: number,
@@ -284,7 +319,7 @@ function readMetric(
     } else if (!readable(reading, OTLP_TYPES.metric, DEPTH.metric, pos, end)) return false;
     pos = end;
   }
-  // Histograms and summaries, and metrics without a name or data, are protobufjs' and otlpSamples'.
+  // Histograms and summaries, and metrics without a name or data, are left to protobufjs and otlpSamples.
   if (nameStart < 0 || (dataTag !== LEN_5 && dataTag !== LEN_7)) return false;
   const nameKey = reading.text.toString('latin1', nameStart, nameEnd);
   let name = names.get(nameKey);
@@ -393,7 +428,7 @@ function readPoint(
     remember();
   }
   if ((flags & NO_RECORDED_VALUE) !== 0) {
-    skip(reading.out.skipped, 'data point with no recorded value');
+    skip(reading.out.skipped, NO_VALUE_RULE);
     return true;
   }
   let labels = point.labels;

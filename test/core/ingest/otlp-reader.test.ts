@@ -269,8 +269,9 @@ describe('readOtlpSamples', () => {
       }),
       { seed: 5, numRuns: 3_000 },
     );
+    // Most requests are read here; the rest (odd structure, unreadable parts) must have gone to protobufjs.
     expect(read).toBeGreaterThan(declined);
-    expect(declined).toBeGreaterThan(100);
+    expect(declined).toBeGreaterThan(20);
   });
 
   it('reads nothing protobufjs would read otherwise or refuse, on corrupted requests', () => {
