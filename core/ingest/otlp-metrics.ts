@@ -25,11 +25,25 @@ const root = protobuf.Root.fromJSON(OTLP_DESCRIPTOR);
 const RequestType = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
 const ResponseType = root.lookupType('seismo.otlp.ExportMetricsServiceResponse');
 
+/**
+ * The protobufjs types of the messages a request nests, for readers that take parts of a request from its bytes
+ * (otlp-reader.ts) and leave protobufjs the parts they do not read themselves.
+ */
+export const OTLP_TYPES = {
+  resourceMetrics: root.lookupType('opentelemetry.proto.metrics.v1.ResourceMetrics'),
+  scopeMetrics: root.lookupType('opentelemetry.proto.metrics.v1.ScopeMetrics'),
+  metric: root.lookupType('opentelemetry.proto.metrics.v1.Metric'),
+  sum: root.lookupType('opentelemetry.proto.metrics.v1.Sum'),
+  numberDataPoint: root.lookupType('opentelemetry.proto.metrics.v1.NumberDataPoint'),
+} as const;
+
 /** `AggregationTemporality`. */
 const DELTA = 1;
 const CUMULATIVE = 2;
 /** `DataPointFlags.FLAG_NO_RECORDED_VALUE`. */
-const NO_RECORDED_VALUE = 1;
+export const NO_RECORDED_VALUE = 1;
+/** The skipped-tally rule points flagged with {@link NO_RECORDED_VALUE} are counted under. */
+export const NO_VALUE_RULE = 'data point with no recorded value';
 
 type Int64 = number | string | { toNumber(): number } | null | undefined;
 type AnyValue = {
@@ -41,8 +55,10 @@ type AnyValue = {
   kvlistValue?: unknown;
   bytesValue?: unknown;
 };
-type KeyValue = { key: string; value?: AnyValue | null };
-interface DataPoint {
+/** A decoded `KeyValue` (an attribute). */
+export type KeyValue = { key: string; value?: AnyValue | null };
+/** A decoded data point, of any kind, as far as Seismo reads it. */
+export interface DataPoint {
   attributes?: KeyValue[];
   timeUnixNano?: Int64;
   asDouble?: number;
@@ -52,7 +68,8 @@ interface DataPoint {
   quantileValues?: { quantile?: number; value?: number }[];
   flags?: number;
 }
-interface Metric {
+/** A decoded `Metric`. */
+export interface Metric {
   name?: string;
   gauge?: { dataPoints?: DataPoint[] } | null;
   sum?: { dataPoints?: DataPoint[]; aggregationTemporality?: number; isMonotonic?: boolean } | null;
@@ -63,13 +80,15 @@ interface Metric {
 interface ScopeMetrics {
   metrics?: Metric[];
 }
+/** A decoded `ResourceMetrics`. */
+export interface ResourceMetrics {
+  resource?: { attributes?: KeyValue[] } | null;
+  scopeMetrics?: ScopeMetrics[];
+  instrumentationLibraryMetrics?: ScopeMetrics[];
+}
 /** A decoded `ExportMetricsServiceRequest`, from protobuf or JSON. */
 export interface ExportMetricsRequest {
-  resourceMetrics?: {
-    resource?: { attributes?: KeyValue[] } | null;
-    scopeMetrics?: ScopeMetrics[];
-    instrumentationLibraryMetrics?: ScopeMetrics[];
-  }[];
+  resourceMetrics?: ResourceMetrics[];
 }
 
 /** Decodes a protobuf `ExportMetricsServiceRequest`; throws {@link IngestDecodeError} naming what is wrong. */
@@ -139,6 +158,48 @@ function attributeText(value: AnyValue | null | undefined): string | undefined {
   return undefined;
 }
 
+/** The resource attributes the rules keep, as labels. */
+export function resourceLabelsOf(
+  resource: ResourceMetrics['resource'],
+  keepResource: ReadonlySet<string>,
+): Record<string, string> {
+  const resourceLabels: Record<string, string> = {};
+  for (const kv of resource?.attributes ?? []) {
+    const text = keepResource.has(kv.key) ? attributeText(kv.value) : undefined;
+    if (text !== undefined) resourceLabels[kv.key] = text;
+  }
+  return resourceLabels;
+}
+
+/** A data point's labels: the resource's kept attributes, then the point's own (which win). */
+export function pointLabels(
+  resourceLabels: Readonly<Record<string, string>>,
+  attributes: readonly KeyValue[] | undefined,
+): Record<string, string> {
+  // A dictionary from the start: attribute names differ from metric to metric, and adding them one by one
+  // to a literal walks V8 through a new hidden class per name.
+  const labels: Record<string, string> = Object.create(null);
+  for (const key in resourceLabels) labels[key] = resourceLabels[key] as string;
+  if (attributes) {
+    for (let a = 0; a < attributes.length; a += 1) {
+      const kv = attributes[a] as KeyValue;
+      const text = attributeText(kv.value);
+      if (text !== undefined) labels[kv.key] = text;
+    }
+  }
+  return labels;
+}
+
+/** Monotonic cumulative sums are counters (the detector scores their rate); other sums are gauges. */
+export function sumIsCounter(isMonotonic: boolean | undefined, temporality: number | undefined): boolean {
+  return isMonotonic === true && temporality === CUMULATIVE;
+}
+
+/** A data point's time in epoch ms from its nanoseconds; `now` for a point without one. */
+export function pointTime(nanos: number, now: number): number {
+  return nanos > 0 ? Math.floor(nanos / 1e6) : now;
+}
+
 /** Samples of a decoded request. `now` (epoch ms) stands in for a point without a time. */
 export function otlpSamples(request: ExportMetricsRequest, rules: MappingRules, now: number): DecodedSamples {
   const samples: MetricSample[] = [];
@@ -146,38 +207,46 @@ export function otlpSamples(request: ExportMetricsRequest, rules: MappingRules, 
   const skipped = new Map<string, number>();
   const keepResource = new Set(rules.resourceAttributes);
   for (const [r, rm] of (request.resourceMetrics ?? []).entries()) {
-    const resourceLabels: Record<string, string> = {};
-    for (const kv of rm.resource?.attributes ?? []) {
-      const text = keepResource.has(kv.key) ? attributeText(kv.value) : undefined;
-      if (text !== undefined) resourceLabels[kv.key] = text;
-    }
+    const resourceLabels = resourceLabelsOf(rm.resource, keepResource);
     const scopes = rm.scopeMetrics?.length ? rm.scopeMetrics : (rm.instrumentationLibraryMetrics ?? []);
     for (const [s, scope] of scopes.entries()) {
       for (const [m, metric] of (scope.metrics ?? []).entries()) {
         const origin = `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`;
-        if (!metric.name) {
-          refusals.push({ code: 'unreadable', origin, reason: `${origin}.name: a metric needs a name` });
-          continue;
-        }
-        metricSamples(
-          metric as Metric & { name: string },
-          resourceLabels,
-          origin,
-          rules,
-          now,
-          samples,
-          skipped,
-          refusals,
-        );
+        addMetricSamples(metric, resourceLabels, origin, rules, now, { samples, refusals, skipped });
       }
     }
   }
   return { samples, refusals, skipped };
 }
 
+/** The samples of one decoded metric, added to `out`; a metric without a name is refused. */
+export function addMetricSamples(
+  metric: Metric,
+  resourceLabels: Readonly<Record<string, string>>,
+  origin: string,
+  rules: MappingRules,
+  now: number,
+  out: DecodedSamples,
+): void {
+  if (!metric.name) {
+    out.refusals.push({ code: 'unreadable', origin, reason: `${origin}.name: a metric needs a name` });
+    return;
+  }
+  metricSamples(
+    metric as Metric & { name: string },
+    resourceLabels,
+    origin,
+    rules,
+    now,
+    out.samples,
+    out.skipped,
+    out.refusals,
+  );
+}
+
 function metricSamples(
   metric: Metric & { name: string },
-  resourceLabels: Record<string, string>,
+  resourceLabels: Readonly<Record<string, string>>,
   origin: string,
   rules: MappingRules,
   now: number,
@@ -195,23 +264,10 @@ function metricSamples(
     for (let i = 0; i < points.length; i += 1) {
       const p = points[i] as DataPoint;
       if (((p.flags ?? 0) & NO_RECORDED_VALUE) !== 0) {
-        skip(skipped, 'data point with no recorded value');
+        skip(skipped, NO_VALUE_RULE);
         continue;
       }
-      // A dictionary from the start: attribute names differ from metric to metric, and adding them one by one
-      // to a literal walks V8 through a new hidden class per name.
-      const labels: Record<string, string> = Object.create(null);
-      for (const key in resourceLabels) labels[key] = resourceLabels[key] as string;
-      const attributes = p.attributes;
-      if (attributes) {
-        for (let a = 0; a < attributes.length; a += 1) {
-          const kv = attributes[a] as KeyValue;
-          const text = attributeText(kv.value);
-          if (text !== undefined) labels[kv.key] = text;
-        }
-      }
-      const nanos = int64(p.timeUnixNano);
-      emit(p, labels, nanos > 0 ? Math.floor(nanos / 1e6) : now, origin);
+      emit(p, pointLabels(resourceLabels, p.attributes), pointTime(int64(p.timeUnixNano), now), origin);
     }
   };
   const numberValue = (p: DataPoint): number =>
@@ -226,7 +282,7 @@ function metricSamples(
       out.push({ name, labels, value: numberValue(p), timestamp, kind: 'gauge', origin: at }),
     );
   } else if (metric.sum) {
-    const counter = metric.sum.isMonotonic === true && metric.sum.aggregationTemporality === CUMULATIVE;
+    const counter = sumIsCounter(metric.sum.isMonotonic, metric.sum.aggregationTemporality);
     each(metric.sum.dataPoints, (p, labels, timestamp, at) =>
       out.push({
         name,

@@ -23,6 +23,7 @@ import { PROMETHEUS_DESCRIPTOR } from './proto/descriptors.ts';
 
 const root = protobuf.Root.fromJSON(PROMETHEUS_DESCRIPTOR);
 const WriteRequestType = root.lookupType('prometheus.WriteRequest');
+const TimeSeriesType = root.lookupType('prometheus.TimeSeries');
 
 /** Largest decompressed request accepted (Prometheus sends about 2,000 samples, well under 1 MiB). */
 export const MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024;
@@ -90,6 +91,14 @@ export function decodeWriteRequestBytes(bytes: Uint8Array): WriteRequest {
   }
 }
 
+/**
+ * The labels of a `TimeSeries` whose bytes hold only its label fields, read by protobufjs (so exactly as
+ * {@link decodeWriteRequestBytes} reads them); throws protobufjs' error on bytes it cannot read.
+ */
+export function decodeLabelFields(bytes: Uint8Array): WriteRequest['timeseries'][number]['labels'] {
+  return (TimeSeriesType.decode(bytes) as unknown as WriteRequest['timeseries'][number]).labels;
+}
+
 /** The whole decode of a remote-write body: snappy block, then protobuf. */
 export function decodeRemoteWrite(body: Uint8Array): WriteRequest {
   return decodeWriteRequestBytes(uncompressSnappyBlock(body));
@@ -122,10 +131,11 @@ export function isStaleMarker(value: number): boolean {
   return u32[1] === STALE_NAN_HIGH && u32[0] === STALE_NAN_LOW;
 }
 
-type Role = 'gauge' | 'counter' | 'skip';
+/** How a metric's samples are read, or that they are left out. */
+export type Role = 'gauge' | 'counter' | 'skip';
 
 /** A metric's role from its type (when the request says it) or its name. */
-function roleOf(name: string, types: ReadonlyMap<string, number>, rules: MappingRules): Role {
+export function roleOf(name: string, types: ReadonlyMap<string, number>, rules: MappingRules): Role {
   const typed = types.get(name);
   if (typed === COUNTER) return 'counter';
   if (typed === GAUGE) return 'gauge';
@@ -144,7 +154,8 @@ function roleOf(name: string, types: ReadonlyMap<string, number>, rules: Mapping
   return 'gauge';
 }
 
-function skipRule(name: string): string {
+/** The skipped-tally rule a metric of role `skip` is counted under. */
+export function skipRule(name: string): string {
   if (name.endsWith('_created')) return '_created series left out';
   if (name.endsWith('_bucket')) return 'histogram bucket series left out';
   return 'histogram or summary series left out (rule: drop)';
@@ -224,7 +235,7 @@ export function remoteWriteSamples(request: WriteRequest, rules: MappingRules): 
 }
 
 /** The metric name and other labels, or why the label set breaks remote write's rules. */
-function checkLabels(
+export function checkLabels(
   labels: WriteRequest['timeseries'][number]['labels'],
 ): { name: string; labels: Record<string, string> } | string {
   let name: string | undefined;

@@ -31,6 +31,8 @@ interface Identity {
   readonly series: string;
   readonly dimensions: Record<string, string> | undefined;
   readonly channel: string | undefined;
+  /** Labels dropped for not being on the allow-list, tallied each request the identity is named in. */
+  readonly droppedLabels: number;
 }
 
 /** Compiled form of the rules, built once per rules object. */
@@ -43,6 +45,18 @@ interface Compiled {
   readonly allowLabels: ReadonlySet<string> | undefined;
   /** No label is dropped, made a dimension or a channel, or filtered: every one names the series. */
   readonly plain: boolean;
+  /**
+   * Identities by labels object, across requests: the remote-write reader hands out the same labels object for a
+   * label set it has seen, so a known series is named once per rules and allow-list, not once per request.
+   */
+  readonly identities: WeakMap<Readonly<Record<string, string>>, KnownIdentity>;
+}
+
+/** A labels object names one identity per metric name: the first inline (the common case), others in a map. */
+interface KnownIdentity {
+  readonly name: string;
+  readonly identity: Identity;
+  others?: Map<string, Identity>;
 }
 
 /** One validator per process (container): its memory of series identities serves every request. */
@@ -72,6 +86,7 @@ function compile(rules: MappingRules, allow: AllowList): Compiled {
         rules.seriesLabels === 'all' &&
         rules.channelGroups.length === 0 &&
         allow.labels === undefined,
+      identities: new WeakMap(),
     };
     byAllow.set(allow, compiled);
   }
@@ -90,7 +105,7 @@ function quote(value: string): string {
 
 const NEEDS_QUOTING = /["\n]/;
 
-function identityOf(sample: MetricSample, c: Compiled, skipped: Map<string, number>): Identity {
+function identityOf(sample: MetricSample, c: Compiled): Identity {
   let group: Compiled['groups'][number] | undefined;
   for (const g of c.groups) {
     if (g.metric.test(sample.name)) {
@@ -101,6 +116,7 @@ function identityOf(sample: MetricSample, c: Compiled, skipped: Map<string, numb
   let channel: string | undefined;
   let dimensions: Record<string, string> | undefined;
   let series = '';
+  let droppedLabels = 0;
   let names = Object.keys(sample.labels);
   // Remote write sends labels sorted; others may not.
   for (let i = 1; i < names.length; i += 1) {
@@ -116,13 +132,18 @@ function identityOf(sample: MetricSample, c: Compiled, skipped: Map<string, numb
       const name = names[i] as string;
       series += `${i === 0 ? '' : ','}${name}="${quote(sample.labels[name] as string)}"`;
     }
-    return { series: series === '' ? sample.name : `${sample.name}{${series}}`, dimensions, channel };
+    return {
+      series: series === '' ? sample.name : `${sample.name}{${series}}`,
+      dimensions,
+      channel,
+      droppedLabels,
+    };
   }
   for (const name of names) {
     const value = sample.labels[name] as string;
     if (c.drop.has(name)) continue;
     if (c.allowLabels && !c.allowLabels.has(name)) {
-      skip(skipped, 'label not on the allow-list (dropped)');
+      droppedLabels += 1;
       continue;
     }
     if (group && name === group.channelLabel) {
@@ -138,7 +159,7 @@ function identityOf(sample: MetricSample, c: Compiled, skipped: Map<string, numb
     series += `${series === '' ? '' : ','}${name}="${quote(value)}"`;
   }
   series = series === '' ? sample.name : `${sample.name}{${series}}`;
-  return { series, dimensions, channel };
+  return { series, dimensions, channel, droppedLabels };
 }
 
 /**
@@ -153,11 +174,10 @@ export function samplesToEvents(
   const c = compile(rules, options.allow ?? NO_ALLOW_LIST);
   const refusals: Refusal[] = [];
   const skipped = new Map<string, number>();
-  // A labels object names one identity per metric name: the first inline (the common case), others in a map.
-  const identities = new Map<
-    Readonly<Record<string, string>>,
-    { readonly name: string; readonly identity: Identity; others?: Map<string, Identity> }
-  >();
+  const identities = c.identities;
+  // Identities whose dropped labels this request has tallied: once per labels object and name, as if each
+  // request named its series anew.
+  let tallied: Set<Identity> | undefined;
   let lastLabels: Readonly<Record<string, string>> | undefined;
   let lastName: string | undefined;
   let lastIdentity: Identity | undefined;
@@ -194,11 +214,18 @@ export function samplesToEvents(
       const known = identities.get(sample.labels);
       let found = known?.name === sample.name ? known.identity : known?.others?.get(sample.name);
       if (!found) {
-        found = identityOf(sample, c, skipped);
+        found = identityOf(sample, c);
         if (!known) identities.set(sample.labels, { name: sample.name, identity: found });
         else {
           known.others ??= new Map();
           known.others.set(sample.name, found);
+        }
+      }
+      if (found.droppedLabels > 0) {
+        tallied ??= new Set();
+        if (!tallied.has(found)) {
+          tallied.add(found);
+          skip(skipped, 'label not on the allow-list (dropped)', found.droppedLabels);
         }
       }
       identity = found;

@@ -10,7 +10,13 @@ import { influxSamples } from './influx-samples.ts';
 import type { MappingRules } from './mapping-rules.ts';
 import { type DecodedSamples, IngestDecodeError, type Refusal } from './metric-sample.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf, otlpSamples } from './otlp-metrics.ts';
-import { decodeRemoteWrite, remoteWriteSamples } from './prometheus-remote-write.ts';
+import { readOtlpSamples } from './otlp-reader.ts';
+import {
+  decodeWriteRequestBytes,
+  remoteWriteSamples,
+  uncompressSnappyBlock,
+} from './prometheus-remote-write.ts';
+import { readRemoteWriteSamples } from './remote-write-reader.ts';
 import { type AllowList, samplesToEvents } from './to-events.ts';
 
 /**
@@ -58,14 +64,17 @@ export function decodeSamples(
   now: number,
 ): DecodedSamples {
   switch (format.protocol) {
-    case 'prometheus-remote-write':
-      return remoteWriteSamples(decodeRemoteWrite(body), rules);
-    case 'otlp':
-      return otlpSamples(
-        format.encoding === 'protobuf' ? decodeOtlpProtobuf(body) : decodeOtlpJson(utf8(body)),
-        rules,
-        now,
+    case 'prometheus-remote-write': {
+      const bytes = uncompressSnappyBlock(body);
+      // The shape Prometheus sends every scrape straight from the bytes; anything else through protobufjs.
+      return (
+        readRemoteWriteSamples(bytes, rules) ?? remoteWriteSamples(decodeWriteRequestBytes(bytes), rules)
       );
+    }
+    case 'otlp':
+      if (format.encoding === 'json') return otlpSamples(decodeOtlpJson(utf8(body)), rules, now);
+      // What exporters send every interval straight from the bytes; anything else through protobufjs.
+      return readOtlpSamples(body, rules, now) ?? otlpSamples(decodeOtlpProtobuf(body), rules, now);
     case 'influx-line':
       return influxSamples(utf8(body), rules, { precision: format.precision, now });
     case 'cloudwatch-firehose':
