@@ -95,6 +95,29 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
 /** Where the up-front reads go, so they are not optimised away. */
 const sink = { touched: 0 };
 
+/**
+ * Reads one number from every part and every cache line of `states[from..to)`. None of these reads waits for
+ * another state's, so the CPU fetches the group's memory together; encoding the group right after finds it in
+ * cache instead of waiting for each part of each state in turn.
+ */
+export function prefetchStates(states: readonly SeriesDetectorState[], from: number, to: number): void {
+  let sum = 0;
+  for (let i = from; i < to; i++) {
+    const { features: f, calibration: c, episode: e } = states[i] as SeriesDetectorState;
+    sum += f.fast.mean + f.slow.mean + c.mean + e.lastSeenAt;
+    sum += everyLine(f.recentTimestamps) + everyLine(f.seasonMean);
+    sum += everyLine(f.seasonVariance) + everyLine(f.seasonWeight);
+  }
+  sink.touched = sum;
+}
+
+/** One element per 64-byte cache line of an array of doubles. */
+function everyLine(values: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i += 8) sum += values[i] as number;
+  return sum;
+}
+
 /** A plain loop: `Float64Array.set` from a JS array takes V8's generic path, several times slower here. */
 function copyInto(out: Float64Array, at: number, values: readonly number[]): void {
   for (let i = 0; i < values.length; i++) out[at + i] = values[i] as number;
