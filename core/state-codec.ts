@@ -31,17 +31,6 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
   if (reserve % 8 !== 0) throw new RangeError(`reserve must be a multiple of 8 bytes, got ${reserve}`);
   const { features: f, calibration: c, episode: e } = state;
   const { recentTimestamps, seasonMean, seasonVariance, seasonWeight } = f;
-  // By the time a batch's states are encoded most are out of cache: reading a little of every part first
-  // lets the CPU fetch them all at once rather than one after the other.
-  sink.touched =
-    (recentTimestamps[0] ?? 0) +
-    (seasonMean[0] ?? 0) +
-    (seasonVariance[0] ?? 0) +
-    (seasonWeight[0] ?? 0) +
-    f.fast.mean +
-    f.slow.mean +
-    c.mean +
-    e.lastSeenAt;
   const recent = recentTimestamps.length;
   const hours = seasonMean.length;
   const size = HEADER + recent + 3 * hours;
@@ -92,7 +81,7 @@ export function encodeSeriesState(state: SeriesDetectorState, reserve = 0, trail
   return bytes;
 }
 
-/** Where the up-front reads go, so they are not optimised away. */
+/** Where {@link prefetchStates}' reads go, so they are not optimised away. */
 const sink = { touched: 0 };
 
 /**

@@ -30,15 +30,11 @@ export interface Accepted {
 }
 
 /** The shard of a Lambda Kinesis record, from its `eventID` (`shardId-000000000000:<sequence number>`). */
-export function shardOf(record: Pick<KinesisStreamRecord, 'eventID'>, previous = ''): string {
+export function shardOf(record: Pick<KinesisStreamRecord, 'eventID'>): string {
   const id = record.eventID ?? '';
-  // A batch is one shard's: the previous record's shard id, when it matches, saves a string per record.
-  if (previous !== '' && id.charCodeAt(previous.length) === COLON && id.startsWith(previous)) return previous;
   const colon = id.indexOf(':');
   return colon > 0 ? id.slice(0, colon) : '';
 }
-
-const COLON = 0x3a;
 
 /** The outcome of decoding a batch, in record order. */
 export interface DecodedBatch {
@@ -59,11 +55,10 @@ interface UserRecord {
 export function decodeBatch(records: readonly KinesisStreamRecord[], window?: TimeWindow): DecodedBatch {
   const accepted: Accepted[] = [];
   const rejected: Rejected[] = [];
-  let shard = '';
   for (let recordIndex = 0; recordIndex < records.length; recordIndex++) {
     const record = records[recordIndex] as KinesisStreamRecord;
     const { sequenceNumber, partitionKey, data } = record.kinesis;
-    shard = shardOf(record, shard);
+    const shard = shardOf(record);
     const bytes = Buffer.from(data, 'base64');
     if (!isAggregate(bytes)) {
       // The common case: one plain record, decoded once (the KPL library would decode and re-encode it).

@@ -14,7 +14,7 @@ function record(eventID: string, sequenceNumber: string, event: object): Kinesis
 }
 
 describe('decodeBatch', () => {
-  it('gives every record its own shard, also when one shard id is a prefix of the next (the decoder reuses the previous id)', () => {
+  it('gives every record its own shard, also when one shard id is a prefix of the next', () => {
     // Prepare: Lambda hands one shard per batch, but nothing here may rely on it.
     const ids = ['shardId-1', 'shardId-1', 'shardId-10', 'shardId-1', 'shardId-100', '', 'shardId-10'];
     const records = ids.map((id, i) =>
